@@ -1,0 +1,135 @@
+"""Accounts and bearer tokens: who the caller is.
+
+The actor on every event comes from here (the authenticated caller), never from a field
+the caller typed. Accounts are event-sourced in the same store as the cases, so who
+created or revoked an account, and when, is on the record too. Only the SHA-256 of a
+token is stored; the token itself is shown once, when it is issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.errors import DomainError
+from domain.values import Actor, Role, parse_enum, require_text
+from workflows.service import HazardCases
+
+_NS = uuid5(NAMESPACE_URL, "https://hazardflow.invalid/accounts")
+
+
+class Unauthenticated(DomainError):
+    """No token, an unknown token, or a revoked one (401 at the HTTP edge)."""
+
+
+class AccountExists(DomainError):
+    pass
+
+
+def account_id(name: str) -> UUID:
+    return uuid5(_NS, f"account:{name}")
+
+
+def token_key(token_hash: str) -> UUID:
+    return uuid5(_NS, f"token:{token_hash}")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Account(Aggregate):
+    class Registered(Aggregate.Created):
+        name: str
+        role: str
+        unit: str
+        token_hash: str
+        registered_by: str
+
+    class Revoked(Aggregate.Event):
+        revoked_by: str
+
+        def apply(self, account: Account) -> None:
+            account.revoked = True
+
+    def __init__(self, name: str, role: str, unit: str, token_hash: str,
+                 registered_by: str) -> None:
+        self.name = name
+        self.role = role
+        self.unit = unit
+        self.token_hash = token_hash
+        self.registered_by = registered_by
+        self.revoked = False
+
+    def as_actor(self) -> Actor:
+        return Actor(self.name, Role(self.role), self.unit)
+
+
+class TokenIndex(Aggregate):
+    """Finds the account of a token hash with one key look-up."""
+
+    class Indexed(Aggregate.Created):
+        account_name: str
+
+    def __init__(self, account_name: str) -> None:
+        self.account_name = account_name
+
+
+class Accounts:
+    def __init__(self, cases: HazardCases) -> None:
+        self._cases = cases
+
+    def add(self, name: str, role: Role | str, unit: str, *, by: str = "admin-cli") -> str:
+        """Create an account and return its token (shown once, never stored)."""
+        name = require_text(name, "account name", 100)
+        role = parse_enum(Role, role, "role")
+        if role is Role.SYSTEM:
+            raise DomainError("the system actor is not an account")
+        unit = require_text(unit, "unit", 100)
+        token = secrets.token_urlsafe(32)
+        digest = hash_token(token)
+        now: datetime = self._cases.clock.now()
+        account = Account._create(
+            Account.Registered, id=account_id(name), name=name, role=role.value, unit=unit,
+            token_hash=digest, registered_by=by, timestamp=now)
+        index = TokenIndex._create(TokenIndex.Indexed, id=token_key(digest),
+                                   account_name=name, timestamp=now)
+        try:
+            self._cases.save(account, index)
+        except IntegrityError:
+            raise AccountExists(f"an account named {name!r} exists already") from None
+        return token
+
+    def revoke(self, name: str, *, by: str = "admin-cli") -> None:
+        account = self.get(name)
+        if account.revoked:
+            raise DomainError(f"the account {name!r} is already revoked")
+        account.trigger_event(Account.Revoked, revoked_by=by,
+                              timestamp=self._cases.clock.now())
+        self._cases.save(account)
+
+    def get(self, name: str) -> Account:
+        try:
+            return self._cases.repository.get(account_id(name))
+        except AggregateNotFoundError:
+            raise DomainError(f"no account named {name!r}") from None
+
+    def authenticate(self, token: str | None) -> Actor:
+        """The actor a bearer token stands for, or Unauthenticated."""
+        if not token:
+            raise Unauthenticated("a bearer token is required")
+        digest = hash_token(token.strip())
+        try:
+            index = self._cases.repository.get(token_key(digest))
+            account = self._cases.repository.get(account_id(index.account_name))
+        except AggregateNotFoundError:
+            raise Unauthenticated("unknown token") from None
+        if account.revoked or account.token_hash != digest:
+            raise Unauthenticated("this token was revoked")
+        return account.as_actor()

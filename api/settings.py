@@ -1,0 +1,47 @@
+"""Settings, from the environment (``HAZARDFLOW_*``) and an optional ``.env`` file.
+
+With nothing set, hazardflow stores everything in ``./hazardflow.db`` (SQLite).
+Set ``HAZARDFLOW_DATABASE_URL=postgresql://user:password@host:5432/dbname`` for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HAZARDFLOW_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://... for PostgreSQL; unset for the SQLite file"
+    )
+    database_schema: str = Field(
+        default="", description="PostgreSQL schema for hazardflow's tables (default: public)"
+    )
+    sqlite_path: Path = Field(default=Path("hazardflow.db"), description="the SQLite file")
+    pool_size: int = Field(default=5, ge=1, le=100, description="database connections kept")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("HAZARDFLOW_DATABASE_URL must start with postgresql://")
+        return url or None
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    def describe_store(self) -> str:
+        """Where the events live, for messages (no password)."""
+        if self.database_url:
+            from psycopg.conninfo import conninfo_to_dict
+
+            info = conninfo_to_dict(self.database_url)
+            schema = self.database_schema or "public"
+            return (f"PostgreSQL {info.get('host', 'localhost')}:{info.get('port', 5432)}"
+                    f"/{info.get('dbname', '')} schema {schema}")
+        return f"SQLite {self.sqlite_path}"

@@ -1,0 +1,315 @@
+"""The HazardCase aggregate: one hazard at one place, from report to closing (销号).
+
+Which trigger may run from which state, and by which role, is decided by the lifecycle in
+``workflows.lifecycle``; the service passes that decision in as ``Act.to``. The methods
+here guard the invariants the table cannot express (a reason is required, the verifier is
+not the submitter, only the assigned department acts on its escalation) and then record
+one event each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain import events as ev
+from domain.errors import DomainError, NotPermitted, SeparationOfDuties
+from domain.timeutil import iso, local_date, parse_instant, require_aware
+from domain.values import (
+    Actor,
+    Category,
+    ClosingReason,
+    Department,
+    EnforcementMeasure,
+    Evidence,
+    Party,
+    Place,
+    Role,
+    Severity,
+    parse_enum,
+    require_text,
+)
+
+
+def top_state(state: str) -> str:
+    """``rectifying.awaiting_verification`` -> ``rectifying``."""
+    return state.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Act:
+    """One decided action: who, which trigger, to which state, and when."""
+
+    actor: Actor
+    trigger: str
+    to: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+    def fields(self, reason: str = "") -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "state": self.to,
+            "actor": self.actor.as_dict(),
+            "occurred_at": iso(self.occurred_at),
+            "recorded_at": iso(self.recorded_at),
+            "reason": reason,
+            "timestamp": self.recorded_at,
+        }
+
+
+def _check_times(act: Act, not_before: str | None) -> None:
+    require_aware(act.occurred_at, "occurred_at")
+    if act.occurred_at > act.recorded_at:
+        raise DomainError(
+            f"occurred_at {iso(act.occurred_at)} is in the future "
+            f"(now {iso(act.recorded_at)})"
+        )
+    if not_before is not None and act.occurred_at < parse_instant(not_before):
+        raise DomainError(
+            f"occurred_at {iso(act.occurred_at)} is before the case's last action at {not_before}"
+        )
+
+
+class HazardCase(Aggregate):
+    """A hazard case. State lives in attributes assigned by ``domain.events``.
+
+    No class-level annotations here: eventsourcing would read them as constructor fields.
+    The attributes (number, state, place, category, severity, deadline, department, ...)
+    are assigned by ``Reported.apply`` and ``reset_cycle``.
+    """
+
+    def reset_cycle(self) -> None:
+        """Clear what belongs to one cycle of the case (a reopen starts a new one)."""
+        self.party: dict[str, str] | None = None
+        self.deadline = None
+        self.notified_at: str | None = None
+        self.department = None
+        self.refused = False
+        self.escalated_at: str | None = None
+        self.escalation_accepted = False
+        self.measures: str | None = None
+        self.submitted_by = None
+        self.submitted_at: str | None = None
+        self.verified_by: str | None = None
+        self.verified_at: str | None = None
+        self.closing_reason = None
+        self.closed_at: str | None = None
+        self.duplicate_of: str | None = None
+        self.extensions = 0
+
+    # -- creation -------------------------------------------------------------------------
+
+    @classmethod
+    def report(
+        cls,
+        case_id: UUID,
+        act: Act,
+        number: str,
+        place: Place,
+        category: Category | str,
+        severity: Severity | str,
+        description: str,
+        evidence: list[Evidence],
+    ) -> HazardCase:
+        _check_times(act, None)
+        category = parse_enum(Category, category, "category")
+        severity = parse_enum(Severity, severity, "severity")
+        return cls._create(
+            ev.Reported,
+            id=case_id,
+            number=number,
+            place=place.as_dict(),
+            category=category.value,
+            severity=severity.value,
+            description=require_text(description, "description"),
+            evidence=[e.as_dict() for e in evidence],
+            **act.fields(),
+        )
+
+    # -- notice and rectification ---------------------------------------------------------
+
+    def notify(self, act: Act, party: Party, deadline: date, rule: str) -> None:
+        self._check(act)
+        if deadline < local_date(act.occurred_at):
+            raise DomainError(
+                f"deadline {deadline} is before the notice date {local_date(act.occurred_at)}"
+            )
+        self.trigger_event(
+            ev.NoticeIssued, party=party.as_dict(), deadline=deadline.isoformat(), rule=rule,
+            **act.fields(),
+        )
+
+    def start_rectification(self, act: Act) -> None:
+        self._check(act)
+        self.trigger_event(ev.RectificationStarted, **act.fields())
+
+    def submit_rectification(self, act: Act, measures: str, evidence: list[Evidence]) -> None:
+        self._check(act)
+        self.trigger_event(
+            ev.RectificationSubmitted,
+            measures=require_text(measures, "measures taken"),
+            evidence=[e.as_dict() for e in evidence],
+            **act.fields(),
+        )
+
+    def verify(self, act: Act, passed: bool, reason: str) -> None:
+        self._check(act)
+        if act.actor.id == self.submitted_by:
+            raise SeparationOfDuties(
+                f"{act.actor.id} submitted this rectification and may not also verify it"
+            )
+        if not passed:
+            reason = require_text(reason, "the reason a verification failed")
+        self.trigger_event(
+            ev.RectificationVerified,
+            passed=passed,
+            closing_reason=ClosingReason.RECTIFIED.value if passed else "",
+            **act.fields(reason.strip()),
+        )
+
+    def extend_deadline(self, act: Act, deadline: date, reason: str) -> None:
+        self._check(act)
+        if self.deadline is None or deadline <= date.fromisoformat(self.deadline):
+            raise DomainError(f"an extension must move the deadline past {self.deadline}")
+        self.trigger_event(
+            ev.DeadlineExtended,
+            deadline=deadline.isoformat(),
+            previous_deadline=self.deadline,
+            **act.fields(require_text(reason, "the reason for an extension")),
+        )
+
+    # -- refusal, escalation and enforcement ----------------------------------------------
+
+    def refuse(self, act: Act, reason: str, department: Department, rule: str) -> None:
+        self._check(act)
+        self.trigger_event(
+            ev.RectificationRefused,
+            department=Department(department).value,
+            rule=rule,
+            **act.fields(require_text(reason, "the party's stated reason for refusing")),
+        )
+
+    def escalate(self, act: Act, reason: str, department: Department, rule: str) -> None:
+        self._check(act)
+        self.trigger_event(
+            ev.CaseEscalated,
+            department=Department(department).value,
+            rule=rule,
+            **act.fields(require_text(reason, "the reason for escalating")),
+        )
+
+    def accept_escalation(self, act: Act) -> None:
+        self._check_department(act)
+        if self.escalation_accepted:
+            raise DomainError(f"the escalation of {self.number} is already accepted")
+        self.trigger_event(ev.EscalationAccepted, **act.fields())
+
+    def record_enforcement(
+        self, act: Act, decision_number: str, measure: EnforcementMeasure | str, amount: str
+    ) -> None:
+        self._check_accepted(act)
+        measure = parse_enum(EnforcementMeasure, measure, "enforcement measure")
+        self.trigger_event(
+            ev.EnforcementRecorded,
+            decision_number=require_text(decision_number, "decision number", 100),
+            measure=measure.value,
+            amount=_amount(amount, measure),
+            **act.fields(),
+        )
+
+    def order_rectification(self, act: Act, deadline: date, reason: str, rule: str) -> None:
+        self._check_accepted(act)
+        if deadline < local_date(act.occurred_at):
+            raise DomainError(f"deadline {deadline} is before the order date")
+        self.trigger_event(
+            ev.RectificationOrdered, deadline=deadline.isoformat(), rule=rule,
+            **act.fields(reason.strip()),
+        )
+
+    def close(self, act: Act, closing_reason: ClosingReason | str, reason: str) -> None:
+        self._check_accepted(act)
+        closing = parse_enum(ClosingReason, closing_reason, "closing reason")
+        if closing not in (ClosingReason.ENFORCED, ClosingReason.RECTIFIED):
+            raise DomainError("a department closes a case as enforced or rectified")
+        self.trigger_event(ev.CaseClosed, closing_reason=closing.value, **act.fields(reason.strip()))
+
+    # -- dismissal, recurrence, comments --------------------------------------------------
+
+    def dismiss(
+        self, act: Act, closing_reason: ClosingReason | str, reason: str, duplicate_of: str = ""
+    ) -> None:
+        self._check(act)
+        closing = parse_enum(ClosingReason, closing_reason, "closing reason")
+        if closing not in (ClosingReason.UNFOUNDED, ClosingReason.DUPLICATE):
+            raise DomainError("a case is dismissed as unfounded or duplicate")
+        if closing is ClosingReason.DUPLICATE and not duplicate_of.strip():
+            raise DomainError("a duplicate must name the case it duplicates")
+        self.trigger_event(
+            ev.CaseDismissed,
+            closing_reason=closing.value,
+            duplicate_of=duplicate_of.strip(),
+            **act.fields(require_text(reason, "the reason for dismissing")),
+        )
+
+    def reopen(self, act: Act, reason: str) -> None:
+        self._check(act)
+        previous = {
+            "cycle": self.recurrence_count + 1,
+            "found_at": self.found_at,
+            "closed_at": self.closed_at,
+            "closing_reason": self.closing_reason,
+            "first_version": self.cycle_started_version,
+            "last_version": self.version,
+        }
+        self.trigger_event(
+            ev.CaseReopened,
+            previous_cycle=previous,
+            **act.fields(require_text(reason, "the reason for reopening")),
+        )
+
+    def comment(self, act: Act, text: str) -> None:
+        self._check(act)
+        self.trigger_event(ev.CommentAdded, **act.fields(require_text(text, "comment")))
+
+    # -- guards ---------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return top_state(self.state) != "closed"
+
+    def _check(self, act: Act) -> None:
+        _check_times(act, self.last_occurred_at)
+
+    def _check_department(self, act: Act) -> None:
+        self._check(act)
+        if act.actor.role is Role.DEPARTMENT_OFFICER and act.actor.unit != self.department:
+            raise NotPermitted(
+                f"case {self.number} is escalated to {self.department}, "
+                f"not to {act.actor.unit}"
+            )
+
+    def _check_accepted(self, act: Act) -> None:
+        self._check_department(act)
+        if not self.escalation_accepted:
+            raise DomainError(
+                f"the {self.department} department must accept the escalation of "
+                f"{self.number} first"
+            )
+
+
+def _amount(amount: str, measure: EnforcementMeasure) -> str:
+    try:
+        value = Decimal(str(amount or "0"))
+    except InvalidOperation:
+        raise DomainError(f"amount {amount!r} is not a number") from None
+    if value < 0 or not value.is_finite():
+        raise DomainError("amount must be a positive number of yuan")
+    if measure is EnforcementMeasure.FINE and value == 0:
+        raise DomainError("a fine needs its amount")
+    return str(value.quantize(Decimal("0.01")))

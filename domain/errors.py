@@ -1,0 +1,68 @@
+"""Errors the domain and the workflows raise. The API maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+class DomainError(Exception):
+    """A command broke a rule of the domain (422 at the HTTP edge)."""
+
+
+class CaseNotFound(DomainError):
+    def __init__(self, case: Any) -> None:
+        super().__init__(f"no hazard case {case}")
+        self.case = case
+
+
+class IllegalTransition(DomainError):
+    """A trigger not allowed from the case's state, or not for the actor's role."""
+
+    def __init__(self, state: str, trigger: str, role: str, allowed: Iterable[str], why: str):
+        allowed = sorted(allowed)
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"cannot {trigger} a case in state {state} as {role}: {why}; "
+            f"triggers allowed here for {role}: {allowed_text}"
+        )
+        self.state = state
+        self.trigger = trigger
+        self.role = role
+        self.allowed = allowed
+
+
+class NotPermitted(DomainError):
+    """The role may use the trigger, but not this actor on this case (e.g. another department)."""
+
+
+class SeparationOfDuties(NotPermitted):
+    """The same person may not both submit and verify a rectification."""
+
+
+class VersionConflict(DomainError):
+    """The command was decided on a version of the case that is no longer current."""
+
+    def __init__(self, case_id: Any, expected: int, actual: int) -> None:
+        super().__init__(
+            f"case {case_id} is at version {actual}, not {expected}: reload it and decide again"
+        )
+        self.case_id = case_id
+        self.expected = expected
+        self.actual = actual
+
+
+class IdempotencyMismatch(DomainError):
+    """A client command id was reused for a different command."""
+
+
+class ProbableDuplicate(DomainError):
+    """A report names a place and category that already have an open case."""
+
+    def __init__(self, case_id: Any, number: str) -> None:
+        super().__init__(
+            f"probable duplicate of open case {number} at the same place and category; "
+            "confirm it is a new hazard to report it anyway"
+        )
+        self.case_id = case_id
+        self.number = number

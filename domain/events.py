@@ -1,0 +1,218 @@
+"""The events of a hazard case. They are the record: past tense, plain data, never edited.
+
+Every event carries who acted (``actor``: id, role, unit), the ``trigger`` that caused it,
+the ``state`` the case is in afterwards, ``occurred_at`` (business time: when it happened
+on the street) and ``recorded_at`` (when the system recorded it, from the injected clock),
+and ``reason`` (free text; empty where the action has none).
+
+``apply`` only assigns: replaying the log must never fail or branch on rules.
+Schema changes are made by upcasting (``class_version`` + ``upcast_vN_vN+1``), never by
+editing stored events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+
+
+class CaseEvent(Aggregate.Event):
+    trigger: str
+    state: str
+    actor: dict[str, str]
+    occurred_at: str
+    recorded_at: str
+    reason: str
+
+    def apply(self, case: Any) -> None:
+        case.state = self.state
+        case.last_occurred_at = max(case.last_occurred_at, self.occurred_at)
+        self.evolve(case)
+
+    def evolve(self, case: Any) -> None:
+        """Event-specific assignments."""
+
+
+class Reported(CaseEvent, Aggregate.Created):
+    number: str
+    place: dict[str, str]
+    category: str
+    severity: str
+    description: str
+    evidence: list[dict[str, Any]]
+
+    def apply(self, case: Any) -> None:
+        # The aggregate has no __init__: all initial state is assigned here.
+        case.number = self.number
+        case.place = dict(self.place)
+        case.category = self.category
+        case.severity = self.severity
+        case.description = self.description
+        case.evidence = list(self.evidence)
+        case.reported_by = dict(self.actor)
+        case.found_at = self.occurred_at
+        case.last_occurred_at = self.occurred_at
+        case.recurrence_count = 0
+        case.cycles = []
+        case.cycle_started_version = 1
+        case.rework_count = 0
+        case.enforcement = []
+        case.comments = 0
+        case.reset_cycle()
+        super().apply(case)
+
+
+class NoticeIssued(CaseEvent):
+    party: dict[str, str]
+    deadline: str
+    rule: str
+
+    def evolve(self, case: Any) -> None:
+        case.party = dict(self.party)
+        case.deadline = self.deadline
+        case.notified_at = self.occurred_at
+
+
+class RectificationStarted(CaseEvent):
+    pass
+
+
+class RectificationSubmitted(CaseEvent):
+    measures: str
+    evidence: list[dict[str, Any]]
+
+    def evolve(self, case: Any) -> None:
+        case.measures = self.measures
+        case.evidence = case.evidence + list(self.evidence)
+        case.submitted_by = self.actor["id"]
+        case.submitted_at = self.occurred_at
+
+
+class RectificationVerified(CaseEvent):
+    passed: bool
+    closing_reason: str
+
+    def evolve(self, case: Any) -> None:
+        case.verified_by = self.actor["id"]
+        case.verified_at = self.occurred_at
+        if self.passed:
+            case.closing_reason = self.closing_reason
+            case.closed_at = self.occurred_at
+        else:
+            case.rework_count += 1
+            case.submitted_by = None
+
+
+class RectificationRefused(CaseEvent):
+    department: str
+    rule: str
+
+    def evolve(self, case: Any) -> None:
+        case.department = self.department
+        case.refused = True
+        case.escalated_at = self.occurred_at
+        case.escalation_accepted = False
+
+
+class CaseEscalated(CaseEvent):
+    department: str
+    rule: str
+
+    def evolve(self, case: Any) -> None:
+        case.department = self.department
+        case.escalated_at = self.occurred_at
+        case.escalation_accepted = False
+
+
+class EscalationAccepted(CaseEvent):
+    def evolve(self, case: Any) -> None:
+        case.escalation_accepted = True
+
+
+class EnforcementRecorded(CaseEvent):
+    decision_number: str
+    measure: str
+    amount: str
+
+    def evolve(self, case: Any) -> None:
+        case.enforcement = case.enforcement + [
+            {
+                "decision_number": self.decision_number,
+                "measure": self.measure,
+                "amount": self.amount,
+                "recorded_by": self.actor["id"],
+                "occurred_at": self.occurred_at,
+            }
+        ]
+
+
+class RectificationOrdered(CaseEvent):
+    deadline: str
+    rule: str
+
+    def evolve(self, case: Any) -> None:
+        case.deadline = self.deadline
+        case.submitted_by = None
+
+
+class CaseClosed(CaseEvent):
+    closing_reason: str
+
+    def evolve(self, case: Any) -> None:
+        case.closing_reason = self.closing_reason
+        case.closed_at = self.occurred_at
+
+
+class CaseDismissed(CaseEvent):
+    closing_reason: str
+    duplicate_of: str
+
+    def evolve(self, case: Any) -> None:
+        case.closing_reason = self.closing_reason
+        case.duplicate_of = self.duplicate_of or None
+        case.closed_at = self.occurred_at
+
+
+class CaseReopened(CaseEvent):
+    previous_cycle: dict[str, Any]
+
+    def evolve(self, case: Any) -> None:
+        case.cycles = case.cycles + [dict(self.previous_cycle)]
+        case.recurrence_count += 1
+        case.cycle_started_version = self.originator_version
+        case.reset_cycle()
+        case.found_at = self.occurred_at
+
+
+class DeadlineExtended(CaseEvent):
+    deadline: str
+    previous_deadline: str
+
+    def evolve(self, case: Any) -> None:
+        case.deadline = self.deadline
+        case.extensions += 1
+
+
+class CommentAdded(CaseEvent):
+    def evolve(self, case: Any) -> None:
+        case.comments += 1
+
+
+CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = (
+    Reported,
+    NoticeIssued,
+    RectificationStarted,
+    RectificationSubmitted,
+    RectificationVerified,
+    RectificationRefused,
+    CaseEscalated,
+    EscalationAccepted,
+    EnforcementRecorded,
+    RectificationOrdered,
+    CaseClosed,
+    CaseDismissed,
+    CaseReopened,
+    DeadlineExtended,
+    CommentAdded,
+)

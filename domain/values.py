@@ -1,0 +1,200 @@
+"""Value objects and vocabularies of the hazard domain (see shared/GLOSSARY.md).
+
+Events store plain data (str, int, dict, list), so every value here has an
+``as_dict``/``from_dict`` pair or is a ``str`` enum whose ``.value`` is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+from domain.errors import DomainError
+
+
+class Role(str, Enum):
+    GRID_WORKER = "grid_worker"
+    VOLUNTEER = "volunteer"
+    PROPERTY_STAFF = "property_staff"
+    SAFETY_OFFICER = "safety_officer"
+    INSPECTOR = "inspector"
+    STREET_SUPERVISOR = "street_supervisor"
+    DEPARTMENT_OFFICER = "department_officer"
+    LEADER = "leader"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    # The engine itself, when a policy (deadline, escalation) acts.
+    SYSTEM = "system"
+
+
+class PlaceKind(str, Enum):
+    ENTERPRISE = "enterprise"
+    RENTAL_HOUSE = "rental_house"
+    SMALL_VENUE = "small_venue"
+    CROWDED_PLACE = "crowded_place"
+    CONSTRUCTION_SITE = "construction_site"
+    OTHER = "other"
+
+
+class Category(str, Enum):
+    FLYING_WIRE_CHARGING = "flying_wire_charging"
+    BLOCKED_FIRE_EXIT = "blocked_fire_exit"
+    FIRE_EQUIPMENT = "fire_equipment"
+    ILLEGAL_WIRING = "illegal_wiring"
+    FLAMMABLE_STORAGE = "flammable_storage"
+    GAS_SAFETY = "gas_safety"
+    MIXED_RESIDENTIAL_PRODUCTION = "mixed_residential_production"
+    UNREPORTED_SMALL_WORKS = "unreported_small_works"
+    OTHER = "other"
+
+
+class Severity(str, Enum):
+    GENERAL = "general"
+    MAJOR = "major"
+
+
+class PartyRole(str, Enum):
+    OWNER = "owner"
+    LANDLORD = "landlord"
+    TENANT = "tenant"
+    MANAGER = "manager"
+
+
+class Department(str, Enum):
+    FIRE = "fire"
+    EMERGENCY_MANAGEMENT = "emergency_management"
+    URBAN_MANAGEMENT = "urban_management"
+    MARKET_REGULATION = "market_regulation"
+    HOUSING = "housing"
+    PUBLIC_SECURITY = "public_security"
+
+
+class ClosingReason(str, Enum):
+    RECTIFIED = "rectified"
+    ENFORCED = "enforced"
+    UNFOUNDED = "unfounded"
+    DUPLICATE = "duplicate"
+
+
+class EnforcementMeasure(str, Enum):
+    WARNING = "warning"
+    FINE = "fine"
+    SEAL_UP = "seal_up"
+    SUSPENSION = "suspension"
+
+
+def parse_enum(enum: type[Enum], value: Any, what: str) -> Any:
+    """The member of ``enum`` named by ``value``, or a DomainError listing the choices."""
+    try:
+        return enum(value)
+    except ValueError:
+        choices = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+        raise DomainError(f"unknown {what} {value!r}; expected one of: {choices}") from None
+
+
+def _require_text(value: str, what: str, limit: int = 500) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(f"{what} must not be empty")
+    if len(value) > limit:
+        raise DomainError(f"{what} is longer than {limit} characters")
+    return value
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: always the authenticated caller, never a field the caller typed."""
+
+    id: str
+    role: Role
+    unit: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", parse_enum(Role, self.role, "role"))
+        _require_text(self.id, "actor id", 100)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "role": self.role.value, "unit": self.unit}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Actor:
+        return cls(id=data["id"], role=Role(data["role"]), unit=data["unit"])
+
+
+SYSTEM_ACTOR = Actor(id="system", role=Role.SYSTEM, unit="system")
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the hazard is. ``grid`` and ``community`` place it in the jurisdiction."""
+
+    id: str
+    name: str
+    kind: PlaceKind
+    address: str
+    grid: str
+    community: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", parse_enum(PlaceKind, self.kind, "place kind"))
+        for what in ("id", "name", "grid", "community"):
+            _require_text(getattr(self, what), f"place {what}", 200)
+
+    def as_dict(self) -> dict[str, str]:
+        return {**asdict(self), "kind": self.kind.value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Place:
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Party:
+    """The responsible party (责任主体) who must rectify."""
+
+    name: str
+    role: PartyRole
+    contact: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", parse_enum(PartyRole, self.role, "party role"))
+        _require_text(self.name, "party name", 200)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "role": self.role.value, "contact": self.contact}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> Party:
+        return cls(**data)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A reference to a photo or document, by content hash; the bytes live elsewhere."""
+
+    name: str
+    media_type: str
+    sha256: str
+    size: int
+
+    def __post_init__(self) -> None:
+        _require_text(self.name, "evidence name", 255)
+        digest = self.sha256.lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise DomainError(f"evidence sha256 {self.sha256!r} is not 64 hex digits")
+        object.__setattr__(self, "sha256", digest)
+        if self.size < 0:
+            raise DomainError("evidence size must not be negative")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        return cls(**data)
+
+
+def require_text(value: str, what: str, limit: int = 2000) -> str:
+    """Trimmed ``value``; a DomainError when it is blank or longer than ``limit``."""
+    return _require_text(value, what, limit)

@@ -1,0 +1,1 @@
+"""Process: the lifecycle state machine, policies, routing and the application service."""

@@ -1,0 +1,410 @@
+"""The application service: commands in, events saved.
+
+One method per lifecycle trigger. Each loads what it needs, asks the lifecycle for the
+next state, commands the aggregate, and saves every touched aggregate in one transaction
+(the case, its number, its place register, the idempotency record). A save that collides
+with a concurrent writer is decided again from fresh state; a command that carried the
+version it was decided on is then refused as stale instead.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.case import Act, HazardCase
+from domain.clock import Clock, SystemClock
+from domain.errors import (
+    CaseNotFound,
+    DomainError,
+    IdempotencyMismatch,
+    ProbableDuplicate,
+    VersionConflict,
+)
+from domain.events import CaseEvent
+from domain.timeutil import local_date, require_aware
+from domain.values import Actor, Department, Evidence, Party, Place
+from workflows import lifecycle
+from workflows.fingerprint import fingerprint
+from workflows.numbering import CaseNumbers
+from workflows.policy import DeadlinePolicy
+from workflows.records import (
+    CaseNumber,
+    CommandRecord,
+    PlaceRegister,
+    case_number_id,
+    command_record_id,
+    place_register_id,
+)
+from workflows.routing import route
+
+
+class ConcurrencyExhausted(DomainError):
+    """Too many concurrent writers touched the same records; the command was not applied."""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command knows about the case it changed: enough to answer the caller."""
+
+    case_id: UUID
+    number: str
+    state: str
+    version: int
+    replayed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "case_id": str(self.case_id)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], replayed: bool) -> CommandResult:
+        return cls(UUID(data["case_id"]), data["number"], data["state"], data["version"],
+                   replayed)
+
+
+Decision = Callable[[], tuple[list[Aggregate], HazardCase]]
+
+
+class CaseStore(Application):
+    """The eventsourcing application: event store, repository and notification log.
+
+    Its name fixes the PostgreSQL table names (``hazardcases_events``).
+    """
+
+    name = "HazardCases"
+
+
+class HazardCases:
+    """The hazard-case service. Trigger methods are named like the lifecycle triggers.
+
+    It wraps (rather than subclasses) the eventsourcing Application, whose own ``notify``
+    and ``close`` methods would clash with the triggers of the same names.
+    """
+
+    MAX_ATTEMPTS = 10
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        policy: DeadlinePolicy | None = None,
+    ) -> None:
+        self.app = CaseStore(env)
+        self.clock: Clock = clock or SystemClock()
+        self.policy = policy or DeadlinePolicy()
+        self.recorder = self.app.recorder
+        self.events = self.app.events
+        self.repository = self.app.repository
+        self.save = self.app.save
+        self._numbers = CaseNumbers(self.recorder)
+
+    def shutdown(self) -> None:
+        """Close the store's connections."""
+        self.app.close()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def resolve(self, ref: UUID | str) -> UUID:
+        """A case id from an id or a case number such as ``HZ-2026-000123``."""
+        if isinstance(ref, UUID):
+            return ref
+        text = str(ref).strip()
+        if text.upper().startswith("HZ-"):
+            try:
+                record = self.repository.get(case_number_id(text.upper()))
+            except AggregateNotFoundError:
+                raise CaseNotFound(text) from None
+            return record.case_id
+        try:
+            return UUID(text)
+        except ValueError:
+            raise CaseNotFound(text) from None
+
+    def get_case(
+        self, ref: UUID | str, *, version: int | None = None, as_of: datetime | None = None
+    ) -> HazardCase:
+        """The case now, at ``version``, or as it was recorded at the instant ``as_of``."""
+        case_id = self.resolve(ref)
+        if as_of is not None:
+            require_aware(as_of, "as_of")
+            known = [e for e in self.history(case_id) if e.timestamp <= as_of]
+            if not known:
+                raise CaseNotFound(f"{ref} (not yet recorded at {as_of.isoformat()})")
+            version = known[-1].originator_version
+        try:
+            case = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(ref) from None
+        if not isinstance(case, HazardCase):
+            raise CaseNotFound(ref)
+        return case
+
+    def history(self, ref: UUID | str) -> list[CaseEvent]:
+        """Every event of the case, oldest first."""
+        case_id = self.resolve(ref)
+        events = [e for e in self.events.get(case_id) if isinstance(e, CaseEvent)]
+        if not events:
+            raise CaseNotFound(ref)
+        return events
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def report(
+        self, actor: Actor, *, place: Place, category: str, severity: str, description: str,
+        evidence: Iterable[Evidence] = (), occurred_at: datetime | None = None,
+        confirm_new: bool = False, command_id: str | None = None,
+    ) -> CommandResult:
+        """Record a hazard found on patrol; a probable duplicate appends nothing."""
+        evidence = list(evidence)
+        params = dict(place=place, category=category, severity=severity,
+                      description=description, evidence=evidence, occurred_at=occurred_at,
+                      confirm_new=confirm_new)
+
+        def decide() -> tuple[list[Aggregate], HazardCase]:
+            now = self.clock.now()
+            to = lifecycle.next_state("new", "report", actor.role)
+            register = self._place_register(place.id) or PlaceRegister.open(place.id, now)
+            if not confirm_new:
+                self._refuse_duplicate(register, category)
+            number = self._numbers.propose(local_date(now).year)
+            act = Act(actor, "report", to, occurred_at or now, now)
+            case = HazardCase.report(uuid4(), act, number, place, category, severity,
+                                     description, evidence)
+            register.open_case(case.id, case.category, now)
+            return [case, CaseNumber.issue(number, case.id, now), register], case
+
+        result = self._run(actor, "report", None, params, command_id, decide)
+        self._numbers.issued(result.number)
+        return result
+
+    def _refuse_duplicate(self, register: PlaceRegister, category: str) -> None:
+        existing = register.open_case_of(str(getattr(category, "value", category)))
+        if existing is not None:
+            raise ProbableDuplicate(existing, self.get_case(existing).number)
+
+    # -- notice and rectification ---------------------------------------------------------
+
+    def notify(self, ref: UUID | str, actor: Actor, *, party: Party,
+               deadline: date | None = None, **common: Any) -> CommandResult:
+        """Issue the rectification notice (整改通知书); the deadline defaults by policy."""
+        def apply(case: HazardCase, act: Act) -> None:
+            due, rule = self._deadline(case, act, deadline)
+            case.notify(act, party, due, rule)
+
+        return self._act(ref, actor, "notify", dict(party=party, deadline=deadline), apply,
+                         **common)
+
+    def start_rectification(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        return self._act(ref, actor, "start_rectification", {},
+                         lambda case, act: case.start_rectification(act), **common)
+
+    def submit_rectification(self, ref: UUID | str, actor: Actor, *, measures: str,
+                             evidence: Iterable[Evidence] = (), **common: Any) -> CommandResult:
+        evidence = list(evidence)
+        return self._act(ref, actor, "submit_rectification",
+                         dict(measures=measures, evidence=evidence),
+                         lambda case, act: case.submit_rectification(act, measures, evidence),
+                         **common)
+
+    def verify(self, ref: UUID | str, actor: Actor, *, passed: bool, reason: str = "",
+               **common: Any) -> CommandResult:
+        """The inspector's re-inspection (复查验收): passed closes, failed is rework."""
+        return self._act(ref, actor, "verify", dict(passed=passed, reason=reason),
+                         lambda case, act: case.verify(act, passed, reason),
+                         outcome="passed" if passed else "failed", **common)
+
+    def extend_deadline(self, ref: UUID | str, actor: Actor, *, deadline: date, reason: str,
+                        **common: Any) -> CommandResult:
+        return self._act(ref, actor, "extend_deadline", dict(deadline=deadline, reason=reason),
+                         lambda case, act: case.extend_deadline(act, deadline, reason), **common)
+
+    # -- refusal, escalation, enforcement -------------------------------------------------
+
+    def refuse(self, ref: UUID | str, actor: Actor, *, reason: str,
+               department: Department | str | None = None, **common: Any) -> CommandResult:
+        """The party refuses to rectify (拒不整改): hand the case to its department."""
+        def apply(case: HazardCase, act: Act) -> None:
+            case.refuse(act, reason, *self._route(case, department))
+
+        return self._act(ref, actor, "refuse", dict(reason=reason, department=department),
+                         apply, **common)
+
+    def escalate(self, ref: UUID | str, actor: Actor, *, reason: str,
+                 department: Department | str | None = None, **common: Any) -> CommandResult:
+        def apply(case: HazardCase, act: Act) -> None:
+            case.escalate(act, reason, *self._route(case, department))
+
+        return self._act(ref, actor, "escalate", dict(reason=reason, department=department),
+                         apply, **common)
+
+    def accept_escalation(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        return self._act(ref, actor, "accept_escalation", {},
+                         lambda case, act: case.accept_escalation(act), **common)
+
+    def record_enforcement(self, ref: UUID | str, actor: Actor, *, decision_number: str,
+                           measure: str, amount: str = "0", **common: Any) -> CommandResult:
+        params = dict(decision_number=decision_number, measure=measure, amount=amount)
+        return self._act(ref, actor, "record_enforcement", params,
+                         lambda case, act: case.record_enforcement(act, **params), **common)
+
+    def order_rectification(self, ref: UUID | str, actor: Actor, *, deadline: date | None = None,
+                            reason: str = "", **common: Any) -> CommandResult:
+        """The department orders the party back to rectification with a new deadline."""
+        def apply(case: HazardCase, act: Act) -> None:
+            due, rule = self._deadline(case, act, deadline)
+            case.order_rectification(act, due, reason, rule)
+
+        return self._act(ref, actor, "order_rectification",
+                         dict(deadline=deadline, reason=reason), apply, **common)
+
+    def close(self, ref: UUID | str, actor: Actor, *, closing_reason: str = "enforced",
+              reason: str = "", **common: Any) -> CommandResult:
+        return self._act(ref, actor, "close", dict(closing_reason=closing_reason, reason=reason),
+                         lambda case, act: case.close(act, closing_reason, reason), **common)
+
+    # -- dismissal, recurrence, comments --------------------------------------------------
+
+    def dismiss(self, ref: UUID | str, actor: Actor, *, closing_reason: str, reason: str,
+                duplicate_of: str = "", **common: Any) -> CommandResult:
+        def apply(case: HazardCase, act: Act) -> None:
+            original = ""
+            if duplicate_of.strip():
+                original = str(self.resolve(duplicate_of))
+                if original == str(case.id):
+                    raise DomainError("a case cannot duplicate itself")
+                self.get_case(original)
+            case.dismiss(act, closing_reason, reason, original)
+
+        params = dict(closing_reason=closing_reason, reason=reason, duplicate_of=duplicate_of)
+        return self._act(ref, actor, "dismiss", params, apply, **common)
+
+    def reopen(self, ref: UUID | str, actor: Actor, *, reason: str,
+               **common: Any) -> CommandResult:
+        """The hazard came back (复发): a new cycle of the same case, linked to the last."""
+        return self._act(ref, actor, "reopen", dict(reason=reason),
+                         lambda case, act: case.reopen(act, reason), **common)
+
+    def comment(self, ref: UUID | str, actor: Actor, *, text: str,
+                **common: Any) -> CommandResult:
+        return self._act(ref, actor, "comment", dict(text=text),
+                         lambda case, act: case.comment(act, text), **common)
+
+    def act(self, ref: UUID | str, trigger: str, actor: Actor, **params: Any) -> CommandResult:
+        """Run ``trigger`` by name (the CLI and the HTTP API dispatch through here)."""
+        if trigger == "report" or trigger not in lifecycle.TRIGGERS:
+            state = self.get_case(ref).state
+            raise lifecycle_error(state, trigger, actor)
+        return getattr(self, trigger)(ref, actor, **params)
+
+    # -- the machinery every command shares -----------------------------------------------
+
+    def _act(
+        self, ref: UUID | str, actor: Actor, trigger: str, params: dict[str, Any],
+        apply: Callable[[HazardCase, Act], None], *, outcome: str | None = None,
+        occurred_at: datetime | None = None, expected_version: int | None = None,
+        command_id: str | None = None,
+    ) -> CommandResult:
+        case_id = self.resolve(ref)
+        if occurred_at is not None:
+            require_aware(occurred_at, "occurred_at")
+
+        def decide() -> tuple[list[Aggregate], HazardCase]:
+            case = self.get_case(case_id)
+            if expected_version is not None and case.version != expected_version:
+                raise VersionConflict(case.id, expected_version, case.version)
+            to = lifecycle.next_state(case.state, trigger, actor.role, outcome)
+            now = self.clock.now()
+            was_open = case.is_open
+            apply(case, Act(actor, trigger, to, occurred_at or now, now))
+            touched: list[Aggregate] = [case]
+            if case.is_open != was_open:
+                touched.append(self._track_open(case, now))
+            return touched, case
+
+        params = {**params, "case_id": case_id, "occurred_at": occurred_at,
+                  "expected_version": expected_version}
+        return self._run(actor, trigger, case_id, params, command_id, decide)
+
+    def _run(
+        self, actor: Actor, trigger: str, case_id: UUID | None, params: dict[str, Any],
+        command_id: str | None, decide: Decision,
+    ) -> CommandResult:
+        print_ = fingerprint(trigger, params)
+        for attempt in range(self.MAX_ATTEMPTS):
+            if command_id:
+                replay = self._replay(actor, command_id, print_)
+                if replay is not None:
+                    return replay
+            touched, case = decide()
+            result = CommandResult(case.id, case.number, case.state, case.version)
+            if command_id:
+                touched.append(CommandRecord.applied(
+                    actor.id, command_id, print_, result.as_dict(), self.clock.now()))
+            try:
+                self.save(*touched)
+            except IntegrityError:
+                # Another writer committed first (same case, number, place or command id):
+                # decide again from what is stored now. Back off a little to spread retries.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return result
+        raise ConcurrencyExhausted(
+            f"{trigger} on {case_id or 'a new case'} collided with concurrent writers "
+            f"{self.MAX_ATTEMPTS} times; try again"
+        )
+
+    def _replay(self, actor: Actor, command_id: str, print_: str) -> CommandResult | None:
+        try:
+            record = self.repository.get(command_record_id(actor.id, command_id))
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != print_:
+            raise IdempotencyMismatch(
+                f"command id {command_id!r} was already used for a different command"
+            )
+        return CommandResult.from_dict(record.result, replayed=True)
+
+    def _place_register(self, place_id: str) -> PlaceRegister | None:
+        try:
+            return self.repository.get(place_register_id(place_id))
+        except AggregateNotFoundError:
+            return None
+
+    def _track_open(self, case: HazardCase, now: datetime) -> PlaceRegister:
+        register = self._place_register(case.place["id"]) or PlaceRegister.open(
+            case.place["id"], now)
+        if case.is_open:
+            register.open_case(case.id, case.category, now)
+        else:
+            register.close_case(case.id, now)
+        return register
+
+    def _deadline(self, case: HazardCase, act: Act, given: date | None) -> tuple[date, str]:
+        if given is not None:
+            return given, "explicit"
+        return self.policy.rectification_deadline(
+            case.severity, case.category, case.place["kind"], local_date(act.occurred_at))
+
+    @staticmethod
+    def _route(case: HazardCase, department: Department | str | None) -> tuple[Department, str]:
+        if department:
+            return Department(getattr(department, "value", department)), "explicit"
+        return route(case.category, case.place["kind"])
+
+
+def lifecycle_error(state: str, trigger: str, actor: Actor) -> DomainError:
+    try:
+        lifecycle.next_state(state, trigger, actor.role)
+    except DomainError as error:
+        return error
+    return DomainError(f"{trigger} is not a command on an existing case")
