@@ -1,0 +1,29 @@
+"""What every CLI command needs: settings, the service, the caller's identity."""
+
+from __future__ import annotations
+
+import atexit
+from functools import cache
+
+from api.accounts import Accounts
+from api.settings import Settings
+from api.wiring import open_cases
+from domain.values import Actor
+from workflows.service import HazardCases
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+@cache
+def service() -> HazardCases:
+    cases = open_cases(settings())
+    atexit.register(cases.shutdown)
+    return cases
+
+
+def caller(token: str | None) -> Actor:
+    """The authenticated actor for a command that records an event."""
+    return Accounts(service()).authenticate(token)

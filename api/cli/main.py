@@ -1,0 +1,48 @@
+"""The ``hazardflow`` command line.
+
+A user mistake prints one line (``error: ...``) and exits 2; no traceback.
+Each sub-command group lives in its own module and is registered below.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+
+app = typer.Typer(
+    name="hazardflow",
+    help="Hazard cases (隐患排查治理): report, notify, rectify, escalate, close — on the record.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # One line per command group; each module owns its group.
+    from api.cli import users
+
+    app.add_typer(users.app, name="users")
+
+
+_register()
+
+
+def run() -> None:
+    try:
+        app()
+    except (DomainError, ValidationError, ValueError, OSError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        if isinstance(error, ValidationError):
+            message = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,31 @@
+"""``hazardflow users``: accounts and their bearer tokens."""
+
+from __future__ import annotations
+
+import typer
+
+from api.accounts import Accounts
+from api.cli.context import service
+from domain.values import Role
+
+app = typer.Typer(help="Accounts: who may act, in which role and unit.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="account name, recorded as the actor id"),
+    role: Role = typer.Option(..., help="the account's role"),
+    unit: str = typer.Option(..., help="grid, community, street or department code"),
+) -> None:
+    """Create an account and print its token once (only its hash is stored)."""
+    token = Accounts(service()).add(name, role, unit)
+    typer.echo(token)
+    typer.echo(f"created {name} ({role.value}, {unit}); keep the token above, it is not "
+               "shown again", err=True)
+
+
+@app.command("revoke")
+def revoke(name: str = typer.Argument(..., help="account name")) -> None:
+    """End an account's token at once."""
+    Accounts(service()).revoke(name)
+    typer.echo(f"revoked {name}")
