@@ -24,8 +24,9 @@ app = typer.Typer(
 
 def _register() -> None:
     # One line per command group; each module owns its group.
-    from api.cli import users
+    from api.cli import case, users
 
+    app.add_typer(case.app, name="case")
     app.add_typer(users.app, name="users")
 
 

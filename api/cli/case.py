@@ -1,0 +1,242 @@
+"""``hazardflow case``: report hazards, act on cases, show a case's full history."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from datetime import date, datetime
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api.cli.context import caller, service
+from domain.errors import DomainError
+from domain.timeutil import LOCAL_TZ
+from domain.values import Category, Party, PartyRole, Place, PlaceKind, Severity
+from workflows import lifecycle
+
+app = typer.Typer(help="Report hazards, act on cases, show their history.",
+                  no_args_is_help=True)
+
+TOKEN = typer.Option(None, "--token", envvar="HAZARDFLOW_TOKEN",
+                     help="your bearer token (from `hazardflow users add`); the actor on the record")
+
+
+def parse_instant(text: str | None) -> datetime | None:
+    """An ISO instant; without an offset it is read as China local time."""
+    if text is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"{text!r} is not a date-time like 2026-03-01T09:30") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=LOCAL_TZ)
+
+
+def parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"{text!r} is not a date like 2026-03-09") from None
+
+
+@app.command("report")
+def report(
+    place_id: str = typer.Option(..., help="the place's id"),
+    place_name: str = typer.Option(..., help="the place's name"),
+    place_kind: PlaceKind = typer.Option(..., help="kind of place"),
+    grid: str = typer.Option(..., help="grid id, e.g. YS-C01-G01"),
+    community: str = typer.Option(..., help="community id, e.g. YS-C01"),
+    category: Category = typer.Option(..., help="hazard category"),
+    description: str = typer.Option(..., help="what was found"),
+    address: str = typer.Option("", help="street address"),
+    severity: Severity = typer.Option(Severity.GENERAL, help="general or major"),
+    occurred_at: Optional[str] = typer.Option(None, help="when it was found (default: now)"),
+    confirm_new: bool = typer.Option(False, "--confirm-new",
+                                     help="report even if the place has an open case "
+                                          "of this category"),
+    command_id: Optional[str] = typer.Option(None, help="client command id (idempotency)"),
+    token: Optional[str] = TOKEN,
+) -> None:
+    """Report a hazard found on patrol (上报)."""
+    actor = caller(token)
+    place = Place(place_id, place_name, place_kind, address, grid, community)
+    result = service().report(
+        actor, place=place, category=category.value, severity=severity.value,
+        description=description, occurred_at=parse_instant(occurred_at),
+        confirm_new=confirm_new, command_id=command_id)
+    typer.echo(f"{result.number} {result.state} v{result.version} ({result.case_id})")
+
+
+@app.command("act")
+def act(
+    case: str = typer.Argument(..., help="case number (HZ-2026-000123) or id"),
+    trigger: str = typer.Argument(..., help="one of: " + ", ".join(
+        t for t in lifecycle.TRIGGERS if t != "report")),
+    reason: Optional[str] = typer.Option(None, help="why (required by refuse, escalate, "
+                                                    "dismiss, reopen, extend_deadline)"),
+    deadline: Optional[str] = typer.Option(None, help="YYYY-MM-DD (notify: default by policy)"),
+    party_name: Optional[str] = typer.Option(None, help="notify: responsible party's name"),
+    party_role: Optional[PartyRole] = typer.Option(None, help="notify: party's role"),
+    party_contact: str = typer.Option("", help="notify: party's phone or address"),
+    measures: Optional[str] = typer.Option(None, help="submit_rectification: measures taken"),
+    outcome: Optional[str] = typer.Option(None, help="verify: passed or failed"),
+    department: Optional[str] = typer.Option(None, help="refuse/escalate: override routing"),
+    decision_number: Optional[str] = typer.Option(None, help="record_enforcement: 决定书编号"),
+    measure: Optional[str] = typer.Option(None, help="record_enforcement: warning, fine, "
+                                                     "seal_up or suspension"),
+    amount: str = typer.Option("0", help="record_enforcement: fine in yuan"),
+    closing_reason: Optional[str] = typer.Option(None, help="close/dismiss: rectified, "
+                                                            "enforced, unfounded, duplicate"),
+    duplicate_of: str = typer.Option("", help="dismiss: the case this one duplicates"),
+    text: Optional[str] = typer.Option(None, help="comment: the text"),
+    occurred_at: Optional[str] = typer.Option(None, help="when it happened (default: now)"),
+    expected_version: Optional[int] = typer.Option(None, help="refuse if the case moved on"),
+    command_id: Optional[str] = typer.Option(None, help="client command id (idempotency)"),
+    token: Optional[str] = TOKEN,
+) -> None:
+    """Run a lifecycle trigger on a case."""
+    actor = caller(token)
+    given = {
+        "reason": reason, "deadline": parse_day(deadline), "measures": measures,
+        "department": department, "decision_number": decision_number, "measure": measure,
+        "amount": amount, "closing_reason": closing_reason, "duplicate_of": duplicate_of,
+        "text": text if text is not None else reason,
+    }
+    if party_name is not None or party_role is not None:
+        if party_name is None or party_role is None:
+            raise DomainError("notify needs both --party-name and --party-role")
+        given["party"] = Party(party_name, party_role, party_contact)
+    if outcome is not None:
+        if outcome not in ("passed", "failed"):
+            raise DomainError("--outcome must be passed or failed")
+        given["passed"] = outcome == "passed"
+    params = _params_for(trigger, given)
+    result = service().act(case, trigger, actor, occurred_at=parse_instant(occurred_at),
+                           expected_version=expected_version, command_id=command_id, **params)
+    note = " (replayed: nothing appended)" if result.replayed else ""
+    typer.echo(f"{result.number} {result.state} v{result.version}{note}")
+
+
+def _params_for(trigger: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The trigger's own parameters, taken from the options; missing required ones named."""
+    method = getattr(service(), trigger, None)
+    if trigger not in lifecycle.TRIGGERS or trigger == "report" or method is None:
+        choices = ", ".join(t for t in lifecycle.TRIGGERS if t != "report")
+        raise DomainError(f"unknown trigger {trigger!r}; expected one of: {choices}")
+    params, missing = {}, []
+    common = {"occurred_at", "expected_version", "command_id"}
+    for name, parameter in inspect.signature(method).parameters.items():
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY or name in common:
+            continue
+        value = given.get(name)
+        if value is not None:
+            params[name] = value
+        elif parameter.default is inspect.Parameter.empty:
+            missing.append(OPTION_FOR.get(name, f"--{name.replace('_', '-')}"))
+    if missing:
+        raise DomainError(f"{trigger} needs {', '.join(missing)}")
+    return params
+
+
+OPTION_FOR = {"party": "--party-name and --party-role", "passed": "--outcome passed|failed",
+              "text": "--text"}
+
+
+@app.command("show")
+def show(
+    case: str = typer.Argument(..., help="case number (HZ-2026-000123) or id"),
+    version: Optional[int] = typer.Option(None, help="show the case as of this version"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+) -> None:
+    """The case's state and its full history: who (role, unit) did what, when and why."""
+    cases = service()
+    current = cases.get_case(case, version=version)
+    history = [e for e in cases.history(case) if e.originator_version <= current.version]
+    if as_json:
+        typer.echo(json.dumps(_as_json(current, history), ensure_ascii=False, indent=2))
+        return
+    Console().print(_summary(current))
+    typer.echo("\n".join(_history_lines(history)))
+
+
+def _summary(case: Any) -> Table:
+    table = Table(title=f"{case.number}  {case.state}  (version {case.version})",
+                  show_header=False, title_justify="left")
+    place = case.place
+    rows = [
+        ("place", f"{place['name']} ({place['kind']}), {place['address']}"),
+        ("grid / community", f"{place['grid']} / {place['community']}"),
+        ("category / severity", f"{case.category} / {case.severity}"),
+        ("description", case.description),
+        ("responsible party", _party(case.party)),
+        ("deadline", case.deadline or "-"),
+        ("department", case.department or "-"),
+        ("enforcement", "; ".join(f"{e['measure']} {e['decision_number']} {e['amount']}"
+                                  for e in case.enforcement) or "-"),
+        ("closing reason", case.closing_reason or "-"),
+        ("recurrences", str(case.recurrence_count)),
+        ("rework", str(case.rework_count)),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def _party(party: dict[str, str] | None) -> str:
+    if not party:
+        return "-"
+    return f"{party['name']} ({party['role']}) {party.get('contact', '')}".strip()
+
+
+def _history_lines(history: list[Any]) -> list[str]:
+    """One block per event; readable at any terminal width and in a pasted log."""
+    lines = ["history (times in China local time):"]
+    for e in history:
+        recorded = _local(e.recorded_at)
+        occurred = _local(e.occurred_at)
+        when = occurred if occurred == recorded else f"{occurred} (recorded {recorded})"
+        lines.append(f"  v{e.originator_version}  {when}  {e.trigger} -> {e.state}")
+        lines.append(f"      by {e.actor['id']} ({e.actor['role']}, {e.actor['unit']})")
+        details = _details(e)
+        if details:
+            lines.append(f"      {details}")
+    return lines
+
+
+def _local(text: str) -> str:
+    return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+DETAIL_FIELDS = ("deadline", "department", "measures", "passed", "decision_number", "measure",
+                 "amount", "closing_reason", "duplicate_of", "rule")
+
+
+def _details(event: Any) -> str:
+    parts = [event.reason] if event.reason else []
+    for name in DETAIL_FIELDS:
+        value = getattr(event, name, None)
+        if value not in (None, ""):
+            parts.append(f"{name}={value}")
+    if getattr(event, "party", None):
+        parts.append(f"party={_party(event.party)}")
+    return "; ".join(parts)
+
+
+def _as_json(case: Any, history: list[Any]) -> dict[str, Any]:
+    return {
+        "case_id": str(case.id), "number": case.number, "state": case.state,
+        "version": case.version, "place": case.place, "category": case.category,
+        "severity": case.severity, "deadline": case.deadline, "department": case.department,
+        "closing_reason": case.closing_reason, "recurrence_count": case.recurrence_count,
+        "history": [
+            {"version": e.originator_version, "trigger": e.trigger, "state": e.state,
+             "actor": e.actor, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,
+             "reason": e.reason, "details": _details(e)}
+            for e in history
+        ],
+    }
