@@ -24,10 +24,11 @@ app = typer.Typer(
 
 def _register() -> None:
     # One line per command group; each module owns its group.
-    from api.cli import case, users
+    from api.cli import case, demo, users
 
     app.add_typer(case.app, name="case")
     app.add_typer(users.app, name="users")
+    app.command("demo")(demo.demo)
 
 
 _register()
