@@ -16,8 +16,8 @@ install: $(STAMP)
 
 ## Install, then build a demo jurisdiction and a year of cases in ./hazardflow.db (SQLite).
 demo: $(STAMP)
+	rm -f hazardflow.db hazardflow.db-shm hazardflow.db-wal
 	$(BIN)/hazardflow demo --cases 500
-	$(BIN)/hazardflow case show HZ-2026-000001
 
 ## Install, make sure PostgreSQL is up, and run the whole suite on SQLite and PostgreSQL.
 test: $(STAMP)

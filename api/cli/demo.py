@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.accounts import Accounts
+from api.cli.case import show
 from api.cli.context import settings
 from api.demo import jurisdiction
 from api.demo.history import START, HistoryDriver
@@ -55,3 +56,5 @@ def demo(
     typer.echo("states now: " + ", ".join(f"{k} {v}" for k, v in sorted(result.states.items())))
     if tokens is not None:
         typer.echo(f"tokens for {len(where.people())} demo accounts written to {tokens}")
+    typer.echo(f"\nthe case with the longest history: hazardflow case show {result.richest}\n")
+    show(result.richest, version=None, as_json=False)

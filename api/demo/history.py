@@ -59,6 +59,7 @@ class DemoResult:
     commands: int
     paths: Counter[str]
     states: Counter[str]
+    richest: str  # the number of the case with the longest history, to show as an example
 
 
 class HistoryDriver:
@@ -91,9 +92,11 @@ class HistoryDriver:
             if delay is None:
                 on_progress(1)
             else:
-                heapq.heappush(queue, (at + delay, seq, script))
-        states = Counter(self.cases.get_case(i).state for i in case_ids)
-        return DemoResult(len(case_ids), self.commands, paths, states)
+                heapq.heappush(queue, (_not_at_night(at + delay), seq, script))
+        final = [self.cases.get_case(i) for i in case_ids]
+        states = Counter(case.state for case in final)
+        richest = max(final, key=lambda case: (case.version, case.number)).number
+        return DemoResult(len(case_ids), self.commands, paths, states, richest)
 
     def _pick_path(self) -> str:
         return self.rng.choices(list(PATHS), weights=list(PATHS.values()))[0]
@@ -231,6 +234,15 @@ class HistoryDriver:
 
 def _hours(rng: random.Random, low: float, high: float) -> timedelta:
     return timedelta(hours=rng.uniform(low, high))
+
+
+def _not_at_night(at: datetime) -> datetime:
+    """Nobody acts between midnight and 08:00: such a step waits until the morning."""
+    local = at.astimezone(LOCAL_TZ)
+    if local.hour >= 8:
+        return local
+    return datetime.combine(local.date(), time(8), tzinfo=LOCAL_TZ) + timedelta(
+        minutes=local.hour * 60 + local.minute) / 8
 
 
 def _daytime(at: datetime) -> datetime:
