@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain import events as ev
+from domain.chain import Chained
 from domain.errors import DomainError, NotPermitted, SeparationOfDuties
 from domain.timeutil import iso, local_date, parse_instant, require_aware
 from domain.values import (
@@ -76,12 +77,13 @@ def _check_times(act: Act, not_before: str | None) -> None:
         )
 
 
-class HazardCase(Aggregate):
+class HazardCase(Chained, Aggregate):
     """A hazard case. State lives in attributes assigned by ``domain.events``.
 
     No class-level annotations here: eventsourcing would read them as constructor fields.
     The attributes (number, state, place, category, severity, deadline, department, ...)
-    are assigned by ``Reported.apply`` and ``reset_cycle``.
+    are assigned by ``Reported.apply`` and ``reset_cycle``. ``Chained`` links every new
+    event to the previous one by hash (``domain.chain``).
     """
 
     def reset_cycle(self) -> None:

@@ -8,6 +8,9 @@ and ``reason`` (free text; empty where the action has none).
 ``apply`` only assigns: replaying the log must never fail or branch on rules.
 Schema changes are made by upcasting (``class_version`` + ``upcast_vN_vN+1``), never by
 editing stored events.
+
+Every case event is a ``ChainedEvent`` (``domain.chain``): it carries ``content_hash`` and
+``previous_hash``, which make the case's history tamper-evident.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from domain.chain import ChainedEvent
 
-class CaseEvent(Aggregate.Event):
+
+class CaseEvent(ChainedEvent):
     trigger: str
     state: str
     actor: dict[str, str]
@@ -28,6 +33,7 @@ class CaseEvent(Aggregate.Event):
     def apply(self, case: Any) -> None:
         case.state = self.state
         case.last_occurred_at = max(case.last_occurred_at, self.occurred_at)
+        case.chain_head = self.content_hash
         self.evolve(case)
 
     def evolve(self, case: Any) -> None:
