@@ -275,6 +275,15 @@ class HazardCase(Chained, Aggregate):
             **act.fields(require_text(reason, "the reason for reopening")),
         )
 
+    def attach_evidence(self, act: Act, evidence: list[Evidence], note: str) -> None:
+        self._check_department(act)
+        if not evidence:
+            raise DomainError("attach at least one file")
+        self.trigger_event(
+            ev.EvidenceAttached, evidence=[e.as_dict() for e in evidence],
+            **act.fields(note.strip()),
+        )
+
     def comment(self, act: Act, text: str) -> None:
         self._check(act)
         self.trigger_event(ev.CommentAdded, **act.fields(require_text(text, "comment")))

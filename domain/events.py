@@ -205,6 +205,16 @@ class CommentAdded(CaseEvent):
         case.comments += 1
 
 
+class EvidenceAttached(CaseEvent):
+    """Photos or documents added to the record, by content hash (the bytes are in the
+    blob store, ``workflows.evidence``); ``reason`` holds the uploader's note."""
+
+    evidence: list[dict[str, Any]]
+
+    def evolve(self, case: Any) -> None:
+        case.evidence = case.evidence + list(self.evidence)
+
+
 CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = (
     Reported,
     NoticeIssued,
@@ -221,4 +231,5 @@ CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = (
     CaseReopened,
     DeadlineExtended,
     CommentAdded,
+    EvidenceAttached,
 )

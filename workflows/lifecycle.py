@@ -26,6 +26,9 @@ REPORTERS = (R.GRID_WORKER, R.VOLUNTEER, R.PROPERTY_STAFF, R.SAFETY_OFFICER)
 ESCALATORS = (R.SAFETY_OFFICER, R.STREET_SUPERVISOR, R.SYSTEM)
 # Comments are open to every person, leaders' instructions (批示) included; not to the system.
 COMMENTERS = tuple(r for r in Role if r is not R.SYSTEM)
+# Evidence comes from the people who work the case, in any state (a photo of a relapse
+# after closing too); leaders, auditors and admins read it, the system has none to add.
+ATTACHERS = (*REPORTERS, R.INSPECTOR, R.STREET_SUPERVISOR, R.DEPARTMENT_OFFICER)
 
 
 class Roles:
@@ -94,6 +97,8 @@ TRANSITIONS = [
     _t("reopen", "closed", "found", R.SAFETY_OFFICER, R.GRID_WORKER),
     _t("extend_deadline", ["notified", "rectifying"], None, R.STREET_SUPERVISOR),
     _t("comment", ["found", "notified", "rectifying", "escalated", "closed"], None, *COMMENTERS),
+    _t("attach_evidence", ["found", "notified", "rectifying", "escalated", "closed"], None,
+       *ATTACHERS),
 ]
 
 MACHINE = _Machine(

@@ -299,6 +299,13 @@ class HazardCases:
         return self._act(ref, actor, "comment", dict(text=text),
                          lambda case, act: case.comment(act, text), **common)
 
+    def attach_evidence(self, ref: UUID | str, actor: Actor, *, evidence: Iterable[Evidence],
+                        note: str = "", **common: Any) -> CommandResult:
+        """Put stored photos or documents on the record (``workflows.evidence`` keeps them)."""
+        evidence = list(evidence)
+        return self._act(ref, actor, "attach_evidence", dict(evidence=evidence, note=note),
+                         lambda case, act: case.attach_evidence(act, evidence, note), **common)
+
     def act(self, ref: UUID | str, trigger: str, actor: Actor, **params: Any) -> CommandResult:
         """Run ``trigger`` by name (the CLI and the HTTP API dispatch through here)."""
         if trigger == "report" or trigger not in lifecycle.TRIGGERS:
