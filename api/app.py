@@ -1,0 +1,107 @@
+"""The FastAPI application: ``create_app()`` wires routers, error mapping and the store.
+
+``create_app(cases=...)`` takes a service from the caller (tests inject theirs); without
+one, the lifespan opens the store named by settings and closes it on shutdown. A new
+group of endpoints is one ``include_router`` line in ``ROUTERS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import errors
+from api.accounts import Accounts
+from api.deps import TokenCache
+from api.settings import Settings
+from api.wiring import open_cases
+from workflows.service import HazardCases
+
+MAX_BODY_BYTES = 256 * 1024
+DEFAULT_TOKEN_TTL = 2.0
+
+
+def routers() -> list[APIRouter]:
+    from api.routes import cases, health, open311, reports
+
+    return [health.router, cases.router, reports.router, open311.router]
+
+
+class BodyLimit:
+    """Answers 413 for a body over ``limit`` bytes, declared or streamed, before any route
+    reads it."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise errors.PayloadTooLarge(f"the body is over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = errors.problem(413, "content-too-large",
+                                  f"the body is over {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+def create_app(
+    cases: HazardCases | None = None,
+    *,
+    settings: Settings | None = None,
+    token_ttl: float = DEFAULT_TOKEN_TTL,
+    group_commit: bool = False,
+) -> FastAPI:
+    """The API on ``cases`` (or on the store ``settings`` name, opened at start-up)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = cases or open_cases(settings or Settings())
+        committer: Any = None
+        if group_commit:
+            from workflows.group_commit import GroupCommit
+
+            committer = GroupCommit(service)
+        app.state.cases = service
+        app.state.tokens = TokenCache(Accounts(service), token_ttl)
+        try:
+            yield
+        finally:
+            if committer is not None:
+                committer.stop()
+            if cases is None:
+                service.shutdown()
+
+    app = FastAPI(
+        title="hazardflow",
+        version="0.1.0",
+        summary="Hazard cases (隐患排查治理): report, notify, rectify, escalate, close.",
+        description="Every request needs `Authorization: Bearer <token>` (from `hazardflow "
+                    "users add`). Errors are RFC 9457 problem details.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for router in routers():
+        app.include_router(router)
+    app.add_middleware(BodyLimit)
+    return app

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per group of endpoints; ``api.app.routers`` lists them."""

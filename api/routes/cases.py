@@ -1,0 +1,108 @@
+"""Commands on hazard cases, and one case's state and history.
+
+``POST /api/cases`` reports; ``POST /api/cases/{case}/{trigger}`` runs every other
+lifecycle trigger, one route each (generated from ``TRIGGER_BODIES``, so each has its own
+body model in the OpenAPI document). Routes are thin: scope check, one service call.
+"""
+
+# No ``from __future__ import annotations`` here: the generated endpoints' annotations
+# must be real objects for FastAPI to read the body model of each trigger.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+
+from api import scopes
+from api.deps import ActorDep, CasesDep, IdempotencyKey, IfMatch
+from api.schemas.cases import CaseOut, CommandOut, HistoryEntryOut
+from api.schemas.commands import TRIGGER_BODIES, CommandIn, ReportIn
+from api.schemas.common import problem_responses
+from workflows import lifecycle
+from workflows.service import CommandResult
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+CaseRef = Annotated[str, Path(description="case id (UUID) or number (HZ-2026-000123)",
+                              max_length=64)]
+COMMAND_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422)
+
+
+def _answer(response: Response, result: CommandResult) -> CommandOut:
+    response.headers["ETag"] = f'"{result.version}"'
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CommandOut.of(result)
+
+
+@router.post("", status_code=201, responses=COMMAND_PROBLEMS, summary="report a hazard")
+def report(body: ReportIn, actor: ActorDep, cases: CasesDep, response: Response,
+           idempotency_key: IdempotencyKey = None) -> CommandOut:
+    """Report a hazard found on patrol (上报). A reporter files only inside their own grid
+    (community, street); a probable duplicate of an open case answers 409 unless
+    ``confirm_new`` is set."""
+    lifecycle.next_state("new", "report", actor.role)
+    scopes.require_may_report_at(actor, body.place.grid, body.place.community)
+    result = cases.report(actor, command_id=idempotency_key, **body.params())
+    response.headers["Location"] = f"/api/cases/{result.case_id}"
+    return _answer(response, result)
+
+
+def _command_route(trigger: str, body_model: type[CommandIn]) -> None:
+    optional = not body_model.model_fields or all(
+        not f.is_required() for f in body_model.model_fields.values())
+
+    def command(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response,
+                body: Any = None, if_match: IfMatch = None,
+                idempotency_key: IdempotencyKey = None) -> CommandOut:
+        current = cases.get_case(case)
+        scopes.require_visible(actor, current)
+        params = (body or body_model()).params()
+        result = cases.act(current.id, trigger, actor, expected_version=if_match,
+                           command_id=idempotency_key, **params)
+        return _answer(response, result)
+
+    body_type = Annotated[body_model | None, Body()] if optional else body_model
+    command.__annotations__["body"] = body_type
+    command.__name__ = trigger
+    command.__doc__ = _describe(trigger)
+    router.add_api_route(
+        f"/{{case}}/{trigger}", command, methods=["POST"], response_model=CommandOut,
+        responses=COMMAND_PROBLEMS, summary=trigger.replace("_", " "),
+        operation_id=f"case_{trigger}")
+
+
+def _describe(trigger: str) -> str:
+    rows = sorted({(r.source, r.dest, ", ".join(sorted(x.value for x in r.roles)))
+                   for r in lifecycle.RULES if r.trigger == trigger})
+    lines = [f"- from `{src}` to `{dest}`, by {roles}" for src, dest, roles in rows]
+    return (f"Run `{trigger}` on a case (table from `workflows.lifecycle`):\n\n"
+            + "\n".join(lines))
+
+
+for _trigger, _model in TRIGGER_BODIES.items():
+    _command_route(_trigger, _model)
+
+
+@router.get("/{case}", responses=problem_responses(401, 404, 422), summary="one case")
+def get_case(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response,
+             version: Annotated[int | None, Query(ge=1, le=10**9)] = None,
+             as_of: Annotated[datetime | None, Query(
+                 description="the case as recorded at this instant (with an offset)")] = None,
+             ) -> CaseOut:
+    """The case now, at a version, or as recorded at ``as_of``. ``ETag`` is its version."""
+    current = cases.get_case(case)
+    scopes.require_visible(actor, current)
+    shown = current if version is None and as_of is None else cases.get_case(
+        current.id, version=version, as_of=as_of)
+    response.headers["ETag"] = f'"{shown.version}"'
+    return CaseOut.of(shown, actor)
+
+
+@router.get("/{case}/history", responses=problem_responses(401, 404),
+            summary="a case's audit trail")
+def history(case: CaseRef, actor: ActorDep, cases: CasesDep) -> list[HistoryEntryOut]:
+    """Every recorded event of the case, oldest first: who, what, when, and why."""
+    current = cases.get_case(case)
+    scopes.require_visible(actor, current)
+    return [HistoryEntryOut.of(e) for e in cases.history(current.id)]

@@ -1,0 +1,277 @@
+"""Command bodies: one model per lifecycle trigger, each with an example.
+
+``params()`` turns a body into the keyword arguments of the service method named like
+the trigger. The actor is never a field here: it comes from the bearer token.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
+
+from api.schemas.common import Code, MediaType, Sha256, Strict, text
+from domain.values import (
+    Category,
+    Department,
+    EnforcementMeasure,
+    Evidence,
+    Party,
+    PartyRole,
+    Place,
+    PlaceKind,
+    Severity,
+)
+
+WHEN = "2026-03-02T09:30:00+08:00"
+
+Name = text(200)
+Address = text(300, 0)
+Contact = text(100, 0)
+FileName = text(255)
+Reference = text(100)
+CaseRef = text(64, 0)
+Prose = text(2000)
+OptionalProse = text(2000, 0)
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+class PlaceIn(Strict):
+    model_config = _examples({"id": "P-0001", "name": "出租屋 1号", "kind": "rental_house",
+                              "address": "园山路 1 号", "grid": "YS-C01-G01",
+                              "community": "YS-C01"})
+
+    id: Code
+    name: Name
+    kind: PlaceKind
+    address: Address = ""
+    grid: Code = Field(description="grid id: the community id, a dash, the grid's code")
+    community: Code = Field(description="community id: the street id, a dash, a code")
+
+    def value(self) -> Place:
+        return Place(self.id, self.name, self.kind, self.address, self.grid, self.community)
+
+
+class EvidenceIn(Strict):
+    model_config = _examples({"name": "photo-1.jpg", "media_type": "image/jpeg",
+                              "sha256": "9f86d081884c7d659a2feaa0c55ad015"
+                                        "a3bf4f1b2b0b822cd15d6c15b0f00a08", "size": 48213})
+
+    name: FileName
+    media_type: MediaType = Field(default="application/octet-stream")
+    sha256: Sha256
+    size: int = Field(ge=0, le=10**10)
+
+    def value(self) -> Evidence:
+        return Evidence(self.name, self.media_type, self.sha256, self.size)
+
+
+class PartyIn(Strict):
+    model_config = _examples({"name": "房东 陈先生", "role": "landlord",
+                              "contact": "13800000000"})
+
+    name: Name
+    role: PartyRole
+    contact: Contact = ""
+
+    def value(self) -> Party:
+        return Party(self.name, self.role, self.contact)
+
+
+class CommandIn(Strict):
+    """What every command may carry: when it happened on the street (default: now)."""
+
+    model_config = _examples({"occurred_at": WHEN})
+
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="business time, with an offset; default: when recorded")
+
+    def params(self) -> dict[str, Any]:
+        return {"occurred_at": self.occurred_at}
+
+
+class ReportIn(CommandIn):
+    model_config = _examples({
+        "place": PlaceIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+        "category": "flying_wire_charging", "severity": "general",
+        "description": "楼道飞线充电, 电动车停放在楼梯间", "occurred_at": WHEN})
+
+    place: PlaceIn
+    category: Category
+    severity: Severity = Severity.GENERAL
+    description: Prose
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
+    confirm_new: bool = Field(default=False, description="report even though the place has "
+                                                         "an open case of this category")
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "place": self.place.value(),
+                "category": self.category.value, "severity": self.severity.value,
+                "description": self.description,
+                "evidence": [e.value() for e in self.evidence], "confirm_new": self.confirm_new}
+
+
+class NotifyIn(CommandIn):
+    model_config = _examples({"party": PartyIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+                              "deadline": "2026-03-09"})
+
+    party: PartyIn
+    deadline: date | None = Field(default=None, description="default: by the deadline policy")
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "party": self.party.value(), "deadline": self.deadline}
+
+
+class StartRectificationIn(CommandIn):
+    pass
+
+
+class AcceptEscalationIn(CommandIn):
+    pass
+
+
+class SubmitRectificationIn(CommandIn):
+    model_config = _examples({"measures": "拆除飞线, 引导集中充电", "evidence": []})
+
+    measures: Prose
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=20)
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "measures": self.measures,
+                "evidence": [e.value() for e in self.evidence]}
+
+
+class VerifyIn(CommandIn):
+    model_config = _examples({"passed": True}, {"passed": False, "reason": "飞线仍在"})
+
+    passed: bool
+    reason: OptionalProse = ""
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "passed": self.passed, "reason": self.reason}
+
+
+class HandOverIn(CommandIn):
+    model_config = _examples({"reason": "房东拒不整改", "department": "fire"})
+
+    reason: Prose
+    department: Department | None = Field(default=None,
+                                          description="default: routed by category and place")
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "reason": self.reason, "department": self.department}
+
+
+class RefuseIn(HandOverIn):
+    pass
+
+
+class EscalateIn(HandOverIn):
+    pass
+
+
+class RecordEnforcementIn(CommandIn):
+    model_config = _examples({"decision_number": "园消罚决字〔2026〕12号", "measure": "fine",
+                              "amount": "5000.00"})
+
+    decision_number: Reference
+    measure: EnforcementMeasure
+    amount: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("100000000"),
+                            max_digits=11, decimal_places=2, description="yuan")
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "decision_number": self.decision_number,
+                "measure": self.measure.value, "amount": str(self.amount)}
+
+
+class OrderRectificationIn(CommandIn):
+    model_config = _examples({"deadline": "2026-03-16", "reason": "责令限期整改"})
+
+    deadline: date | None = None
+    reason: OptionalProse = ""
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "deadline": self.deadline, "reason": self.reason}
+
+
+class CloseIn(CommandIn):
+    model_config = _examples({"closing_reason": "enforced", "reason": "罚款已缴, 飞线已拆"})
+
+    closing_reason: Literal["enforced", "rectified"] = "enforced"
+    reason: OptionalProse = ""
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "closing_reason": self.closing_reason,
+                "reason": self.reason}
+
+
+class DismissIn(CommandIn):
+    model_config = _examples({"closing_reason": "unfounded", "reason": "现场核实无隐患"})
+
+    closing_reason: Literal["unfounded", "duplicate"]
+    reason: Prose
+    duplicate_of: CaseRef = Field(default="", description="the case this one duplicates")
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "closing_reason": self.closing_reason,
+                "reason": self.reason, "duplicate_of": self.duplicate_of}
+
+
+class ReopenIn(CommandIn):
+    model_config = _examples({"reason": "复查发现飞线充电复发"})
+
+    reason: Prose
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "reason": self.reason}
+
+
+class ExtendDeadlineIn(CommandIn):
+    model_config = _examples({"deadline": "2026-03-20", "reason": "需采购消防器材"})
+
+    deadline: date
+    reason: Prose
+
+    @field_validator("deadline")
+    @classmethod
+    def _sane_year(cls, value: date) -> date:
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("deadline year must be between 2000 and 2100")
+        return value
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "deadline": self.deadline, "reason": self.reason}
+
+
+class CommentIn(CommandIn):
+    model_config = _examples({"text": "请于周二集中整治日前完成整改"})
+
+    text: Prose
+
+    def params(self) -> dict[str, Any]:
+        return {**super().params(), "text": self.text}
+
+
+# The body of each trigger on an existing case. A test checks that it names exactly the
+# lifecycle's triggers (``workflows.lifecycle.TRIGGERS``), so a new trigger needs a body.
+TRIGGER_BODIES: dict[str, type[CommandIn]] = {
+    "notify": NotifyIn,
+    "start_rectification": StartRectificationIn,
+    "submit_rectification": SubmitRectificationIn,
+    "verify": VerifyIn,
+    "refuse": RefuseIn,
+    "escalate": EscalateIn,
+    "accept_escalation": AcceptEscalationIn,
+    "record_enforcement": RecordEnforcementIn,
+    "order_rectification": OrderRectificationIn,
+    "close": CloseIn,
+    "dismiss": DismissIn,
+    "reopen": ReopenIn,
+    "extend_deadline": ExtendDeadlineIn,
+    "comment": CommentIn,
+}

@@ -1,0 +1,67 @@
+"""Field types and the problem-details model shared by every body and response."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+def _printable(value: str) -> str:
+    # A NUL or an unpaired surrogate cannot be stored as UTF-8 text by every store or
+    # exported to every format: refuse it here (422) rather than fail later (500).
+    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError("text contains a NUL character or an unpaired surrogate")
+    return value
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    """A trimmed string of bounded length with no unstorable characters."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
+                                            max_length=max_length),
+                     AfterValidator(_printable)]
+
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=100,
+                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+MediaType = Annotated[str, StringConstraints(max_length=100,
+                                             pattern=r"^[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error: a typo must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; some problems add members (e.g. ``current_version``)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+        "type": "https://hazardflow.invalid/problems/version-conflict",
+        "title": "Conflict", "status": 409,
+        "detail": "case 0b1e... is at version 4, not 3: reload it and decide again",
+        "current_version": 4, "expected_version": 3}]})
+
+    type: str = Field(description="a URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the problems a route may answer."""
+    described = {
+        400: "malformed request (bad JSON, bad header)",
+        401: "missing, unknown or revoked bearer token",
+        403: "the caller's role may not do this",
+        404: "no such case, or the case is outside the caller's jurisdiction",
+        409: "stale If-Match version, illegal transition from the case's state, or a "
+             "probable duplicate",
+        413: "request body too large",
+        422: "invalid input, a broken rule, or an Idempotency-Key reused for another body",
+    }
+    return {s: {"model": Problem, "description": described[s],
+                "content": {"application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/Problem"}}}} for s in statuses}

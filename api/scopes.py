@@ -1,0 +1,123 @@
+"""Jurisdiction: which cases a caller may see and act on, and where they may report.
+
+Units nest by prefix, so no lookup table is needed: a grid id starts with its community id
+and a dash, and a community id with its street id and a dash
+(``YS-C01-G01`` is a grid of community ``YS-C01`` of street ``YS``). Which unit a role
+holds:
+
+| role | unit | sees |
+|---|---|---|
+| grid_worker, volunteer, property_staff | a grid | cases at places in that grid |
+| safety_officer, inspector | a community | cases in that community |
+| street_supervisor, leader, auditor, admin | a street | cases in that street |
+| department_officer | a department code | cases escalated to that department |
+
+Which *trigger* a role may use is not decided here but by ``workflows.lifecycle``; this
+module only draws the territory. A case outside the territory is reported as not found
+(404), so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.errors import CaseNotFound, DomainError, NotPermitted
+from domain.values import Actor, Department, Role
+
+GRID_ROLES = frozenset({Role.GRID_WORKER, Role.VOLUNTEER, Role.PROPERTY_STAFF})
+COMMUNITY_ROLES = frozenset({Role.SAFETY_OFFICER, Role.INSPECTOR})
+STREET_ROLES = frozenset({Role.STREET_SUPERVISOR, Role.LEADER, Role.AUDITOR, Role.ADMIN})
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_OFFICER})
+SEPARATOR = "-"
+
+
+class OutOfScope(CaseNotFound):
+    """The case exists but lies outside the caller's jurisdiction: answered as not found."""
+
+
+def parent_unit(unit: str) -> str:
+    """``YS-C01-G01`` -> ``YS-C01`` -> ``YS``; a street is its own top."""
+    return unit.rsplit(SEPARATOR, 1)[0] if SEPARATOR in unit else unit
+
+
+def street_of(unit: str) -> str:
+    return unit.split(SEPARATOR, 1)[0]
+
+
+def within(unit: str, area: str) -> bool:
+    """Whether ``unit`` is ``area`` or nested inside it."""
+    return unit == area or unit.startswith(area + SEPARATOR)
+
+
+def unit_level(role: Role) -> str:
+    """What kind of unit the role's accounts hold: grid, community, street or department."""
+    if role in GRID_ROLES:
+        return "grid"
+    if role in COMMUNITY_ROLES:
+        return "community"
+    if role in DEPARTMENT_ROLES:
+        return "department"
+    return "street"
+
+
+def check_unit(role: Role, unit: str) -> None:
+    """Refuse an account whose unit cannot be of its role's level (checked at creation)."""
+    level = unit_level(role)
+    depth = unit.count(SEPARATOR)
+    if level == "department":
+        if unit not in {d.value for d in Department}:
+            choices = ", ".join(d.value for d in Department)
+            raise DomainError(f"a department officer's unit is a department: {choices}")
+        return
+    expected = {"street": 0, "community": 1, "grid": 2}[level]
+    if depth != expected or any(not part for part in unit.split(SEPARATOR)):
+        example = {"street": "YS", "community": "YS-C01", "grid": "YS-C01-G01"}[level]
+        raise DomainError(f"a {role.value}'s unit is a {level} id like {example!r}, not {unit!r}")
+
+
+def check_place(grid: str, community: str) -> None:
+    """A place's grid must lie in its community."""
+    if parent_unit(grid) != community or SEPARATOR not in community:
+        raise DomainError(
+            f"grid {grid!r} is not a grid of community {community!r} "
+            "(grid ids are the community id, a dash and the grid's own code)"
+        )
+
+
+def can_see(actor: Actor, place: Mapping[str, Any], department: str | None) -> bool:
+    """Whether a case at ``place`` (escalated to ``department``, if any) is in scope."""
+    if actor.role in GRID_ROLES:
+        return place.get("grid") == actor.unit
+    if actor.role in COMMUNITY_ROLES:
+        return place.get("community") == actor.unit
+    if actor.role in DEPARTMENT_ROLES:
+        return department is not None and department == actor.unit
+    if actor.role in STREET_ROLES:
+        return within(str(place.get("community", "")), actor.unit)
+    return False
+
+
+def require_visible(actor: Actor, case: Any) -> None:
+    """Raise OutOfScope (404) unless ``case`` is in the caller's territory."""
+    if not can_see(actor, case.place, case.department):
+        raise OutOfScope(case.id)
+
+
+def require_may_report_at(actor: Actor, grid: str, community: str) -> None:
+    """A reporter files hazards only inside the territory they patrol."""
+    check_place(grid, community)
+    if not can_see(actor, {"grid": grid, "community": community}, None):
+        raise NotPermitted(f"{actor.id} ({actor.role.value}, {actor.unit}) may not report "
+                           f"in grid {grid}")
+
+
+def area_filter(actor: Actor) -> dict[str, str]:
+    """The read-model filter that keeps a listing inside the caller's territory."""
+    if actor.role in GRID_ROLES:
+        return {"grid": actor.unit}
+    if actor.role in COMMUNITY_ROLES:
+        return {"community": actor.unit}
+    if actor.role in DEPARTMENT_ROLES:
+        return {"department": actor.unit}
+    return {"street": actor.unit}
