@@ -23,6 +23,19 @@ class Settings(BaseSettings):
     )
     sqlite_path: Path = Field(default=Path("hazardflow.db"), description="the SQLite file")
     pool_size: int = Field(default=5, ge=1, le=100, description="database connections kept")
+    blob_dir: Path = Field(default=Path("hazardflow-evidence"),
+                           description="where evidence files are kept, by content hash")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1,
+                                  description="the largest evidence file accepted, in bytes")
+    evidence_media_types: list[str] = Field(
+        default=["image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf"],
+        description="media types accepted as evidence, as read from the file's content "
+                    "(JSON list in the environment)",
+    )
+    rules_file: Path | None = Field(
+        default=None,
+        description="TOML rules (deadlines, routing, escalation); unset: the packaged default",
+    )
 
     @field_validator("database_url")
     @classmethod

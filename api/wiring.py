@@ -8,6 +8,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from api.settings import Settings
 from domain.clock import Clock
+from workflows.policy import Policy
+from workflows.rules import load_rules
+from workflows.evidence import BlobStore
 from workflows.service import HazardCases
 
 
@@ -47,5 +50,12 @@ def ensure_schema(settings: Settings) -> None:
 def open_cases(settings: Settings | None = None, *, clock: Clock | None = None) -> HazardCases:
     """The hazard-case service on the store ``settings`` name (default: from environment)."""
     settings = settings or Settings()
+    policy = Policy(load_rules(settings.rules_file))  # a bad rules file stops start-up here
     ensure_schema(settings)
-    return HazardCases(store_env(settings), clock=clock)
+    return HazardCases(store_env(settings), clock=clock, policy=policy)
+
+
+def open_blobs(settings: Settings | None = None) -> BlobStore:
+    """The evidence file store ``settings`` name (directory, size limit, allowed types)."""
+    settings = settings or Settings()
+    return BlobStore(settings.blob_dir, settings.max_upload_bytes, settings.evidence_media_types)

@@ -1,35 +1,112 @@
-"""Default rectification deadlines (整改期限).
+"""The policy: decisions taken from the rules file on the working-day calendar.
 
-A notice without an explicit deadline gets one from here, and the event records which
-rule produced it, so a historical report explains itself with the rules then in force.
+Every decision comes back with the rule text recorded on its event, and the text begins
+with the rules version (``rules 2026.1#ab12cd34: ...``), so a historical report explains
+itself with the rules then in force.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from domain.values import Category, Severity
+from domain.values import Category, Department, Severity, parse_enum
+from workflows.calendar import WorkingCalendar
+from workflows.routing import route
+from workflows.rules import Duration, EscalationLevel, Level, Rules, load_rules
 
 
-@dataclass(frozen=True)
-class DeadlinePolicy:
-    """Calendar days to rectify, by severity, with per-category overrides."""
+class Policy:
+    """Deadlines, routing and escalation limits, from validated ``Rules``."""
 
-    version: str = "builtin-1"
-    days_by_severity: dict[str, int] = field(
-        default_factory=lambda: {Severity.GENERAL.value: 7, Severity.MAJOR.value: 3}
-    )
-    days_by_category: dict[str, int] = field(
-        default_factory=lambda: {Category.BLOCKED_FIRE_EXIT.value: 1}
-    )
+    def __init__(self, rules: Rules | None = None, calendar: WorkingCalendar | None = None):
+        self.rules = rules or load_rules()
+        model = self.rules.model
+        self.calendar = calendar or WorkingCalendar(model.calendar.holidays,
+                                                    model.calendar.workdays)
+
+    @property
+    def version(self) -> str:
+        return self.rules.version
+
+    def rule(self, text: str) -> str:
+        return f"rules {self.version}: {text}"
+
+    def _after(self, start: date, span: Duration, key: str) -> tuple[date, str]:
+        end = self.calendar.add(start, span)
+        note = self.calendar.fallback_note(start, end)
+        return end, self.rule(f"{key} = {span} after {start.isoformat()}{note}")
+
+    # -- deadlines ------------------------------------------------------------------------
 
     def rectification_deadline(
         self, severity: str, category: str, place_kind: str, notice_day: date
     ) -> tuple[date, str]:
-        """The deadline for a notice issued on ``notice_day``, and the rule applied."""
-        if category in self.days_by_category:
-            days, basis = self.days_by_category[category], f"category {category}"
+        """The deadline for a notice issued on ``notice_day``, and the rule applied.
+
+        A category's own deadline applies to general hazards; a major hazard always gets
+        the (usually shorter) deadline for major hazards.
+        """
+        severity_ = parse_enum(Severity, severity, "severity")
+        category_ = parse_enum(Category, category, "category")
+        deadlines = self.rules.model.deadlines
+        if severity_ is Severity.GENERAL and category_ in deadlines.category:
+            span, key = deadlines.category[category_], f"deadlines.category.{category_.value}"
         else:
-            days, basis = self.days_by_severity[severity], f"severity {severity}"
-        return notice_day + timedelta(days=days), f"policy {self.version}: {basis}, {days} days"
+            span, key = deadlines.for_severity(severity_), f"deadlines.{severity_.value}"
+        return self._after(notice_day, span, key)
+
+    def reminder_day(self, deadline: date) -> date | None:
+        """The day a reminder of ``deadline`` falls due, or None when reminders are off."""
+        lead = self.rules.model.reminders.before_deadline
+        if lead.days == 0:
+            return None
+        return self.calendar.subtract(deadline, lead)
+
+    def reminder_rule(self) -> str:
+        return self.rule(f"reminders.before_deadline = {self.rules.model.reminders.before_deadline}")
+
+    def verification_due(self, submitted_day: date) -> tuple[date, str]:
+        """The last day to re-inspect a rectification submitted on ``submitted_day``."""
+        return self._after(submitted_day, self.rules.model.verification.within,
+                           "verification.within")
+
+    def escalates_at_once(self, severity: str) -> bool:
+        return (severity == Severity.MAJOR.value
+                and self.rules.model.major_hazard.escalate_at_once)
+
+    def supervised_listing(self, severity: str) -> bool:
+        return (severity == Severity.MAJOR.value
+                and self.rules.model.major_hazard.supervised_listing)
+
+    # -- routing and escalation -----------------------------------------------------------
+
+    def route(self, category: str, place_kind: str) -> tuple[Department, str]:
+        """The department for a hazard, and the rule that chose it."""
+        department, key = route(self.rules.model.routing, category, place_kind)
+        return department, self.rule(key)
+
+    @property
+    def chain(self) -> list[Level]:
+        return self.rules.model.escalation.chain
+
+    def first_level(self) -> EscalationLevel:
+        return self.chain[0].level
+
+    def next_level(self, level: str) -> EscalationLevel | None:
+        """The level above ``level``, or None at the top (or for a level no longer listed)."""
+        names = [lv.level.value for lv in self.chain]
+        if level not in names:  # the rules changed under a pending escalation: go to the top
+            return self.chain[-1].level
+        index = names.index(level)
+        return self.chain[index + 1].level if index + 1 < len(names) else None
+
+    def acceptance_due(self, level: str, since_day: date) -> tuple[date, str]:
+        """The last day the escalation may stay unaccepted at ``level``."""
+        by_name = {lv.level.value: lv for lv in self.chain}
+        entry = by_name.get(level, self.chain[-1])
+        return self._after(since_day, entry.accept_within,
+                           f"escalation.chain[{entry.level.value}].accept_within")
+
+
+# The name the service was first written against.
+DeadlinePolicy = Policy

@@ -36,7 +36,7 @@ from domain.values import Actor, Department, Evidence, Party, Place
 from workflows import lifecycle
 from workflows.fingerprint import fingerprint
 from workflows.numbering import CaseNumbers
-from workflows.policy import DeadlinePolicy
+from workflows.policy import Policy
 from workflows.records import (
     CaseNumber,
     CommandRecord,
@@ -45,7 +45,6 @@ from workflows.records import (
     command_record_id,
     place_register_id,
 )
-from workflows.routing import route
 
 
 class ConcurrencyExhausted(DomainError):
@@ -97,11 +96,11 @@ class HazardCases:
         env: dict[str, str] | None = None,
         *,
         clock: Clock | None = None,
-        policy: DeadlinePolicy | None = None,
+        policy: Policy | None = None,
     ) -> None:
         self.app = CaseStore(env)
         self.clock: Clock = clock or SystemClock()
-        self.policy = policy or DeadlinePolicy()
+        self.policy = policy or Policy()
         self.recorder = self.app.recorder
         self.events = self.app.events
         self.repository = self.app.repository
@@ -359,7 +358,8 @@ class HazardCases:
                     actor.id, command_id, print_, result.as_dict(), self.clock.now()))
             try:
                 self.save(*touched)
-            except IntegrityError:
+            except IntegrityError as e:
+                import sys; print("RETRY", attempt, case.number, repr(e)[:300], file=sys.stderr)
                 # Another writer committed first (same case, number, place or command id):
                 # decide again from what is stored now. Back off a little to spread retries.
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -402,11 +402,11 @@ class HazardCases:
         return self.policy.rectification_deadline(
             case.severity, case.category, case.place["kind"], local_date(act.occurred_at))
 
-    @staticmethod
-    def _route(case: HazardCase, department: Department | str | None) -> tuple[Department, str]:
+    def _route(self, case: HazardCase, department: Department | str | None
+               ) -> tuple[Department, str]:
         if department:
             return Department(getattr(department, "value", department)), "explicit"
-        return route(case.category, case.place["kind"])
+        return self.policy.route(case.category, case.place["kind"])
 
 
 def lifecycle_error(state: str, trigger: str, actor: Actor) -> DomainError:

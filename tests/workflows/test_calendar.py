@@ -1,0 +1,85 @@
+"""Working days on the mainland Chinese calendar, holidays and make-up days included."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pytest
+
+from workflows.calendar import WorkingCalendar
+from workflows.policy import Policy
+from workflows.rules import parse_duration
+
+days = parse_duration
+
+
+@pytest.fixture
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar()
+
+
+def test_one_working_day_after_a_friday_is_the_next_monday(calendar):
+    assert calendar.add(date(2026, 3, 6), days("1 working day")) == date(2026, 3, 9)
+
+
+def test_seven_working_days_across_the_spring_festival_count_the_make_up_saturdays(calendar):
+    # 2026: Sat 14 Feb is worked, 15-23 Feb are the holiday, Sat 28 Feb is worked.
+    # From Thu 12 Feb: 13, 14 (Sat, worked), 24, 25, 26, 27, 28 (Sat, worked).
+    assert calendar.add(date(2026, 2, 12), days("7 working days")) == date(2026, 2, 28)
+    # Counting weekends only would have given Mon 23 Feb, in the middle of the holiday.
+    assert calendar.add(date(2026, 2, 12), days("7 calendar days")) == date(2026, 2, 19)
+
+
+def test_seven_working_days_across_national_day(calendar):
+    # 2026: Sun 20 Sep is worked; 1-7 Oct are the holiday; Sat 10 Oct is worked.
+    # From Mon 28 Sep: 29, 30, 8, 9, 10 (Sat, worked), 12, 13.
+    assert calendar.add(date(2026, 9, 28), days("7 working days")) == date(2026, 10, 13)
+    assert calendar.add(date(2026, 9, 18), days("1 working day")) == date(2026, 9, 20)
+
+
+def test_a_notice_issued_on_a_holiday_counts_from_the_next_working_day(calendar):
+    assert calendar.add(date(2026, 10, 3), days("1 working day")) == date(2026, 10, 8)
+
+
+def test_subtracting_working_days_skips_the_holiday(calendar):
+    assert calendar.subtract(date(2026, 10, 8), days("1 working day")) == date(2026, 9, 30)
+
+
+def test_the_policy_deadline_across_spring_festival_lands_on_the_right_day():
+    due, rule = Policy().rectification_deadline("general", "other", "enterprise",
+                                                date(2026, 2, 12))
+    assert due == date(2026, 2, 28)
+    assert "deadlines.general = 7 working days after 2026-02-12" in rule
+    assert "not known" not in rule
+
+
+def test_an_unknown_year_falls_back_to_weekdays_and_the_rules_file_lists(caplog):
+    # chinese-calendar 1.11.0 knows nothing of 2027; the rules file lists New Year's Day
+    # as a holiday and (hypothetically) Sunday 3 January as a make-up working day.
+    calendar = WorkingCalendar(holidays=[date(2027, 1, 1)], workdays=[date(2027, 1, 3)])
+    with caplog.at_level(logging.WARNING, logger="hazardflow.calendar"):
+        assert calendar.add(date(2026, 12, 30), days("3 working days")) == date(2027, 1, 4)
+    assert not calendar.knows(2027) and calendar.knows(2026)
+    assert "no holiday data for 2027" in caplog.text
+    note = calendar.fallback_note(date(2026, 12, 30), date(2027, 1, 4))
+    assert "2027 not known to chinese-calendar" in note
+
+
+def test_the_fallback_is_named_on_the_rule_recorded():
+    due, rule = Policy().rectification_deadline("general", "other", "enterprise",
+                                                date(2026, 12, 28))
+    assert due == date(2027, 1, 6)  # 29, 30, 31 Dec; Fri 1 Jan, Mon 4, Tue 5, Wed 6
+    assert "2027 not known to chinese-calendar" in rule
+
+
+def test_the_fallback_is_used_only_for_years_the_package_does_not_know():
+    def package(day: date) -> bool:
+        if day.year > 2026:
+            raise NotImplementedError(f"no available data for year {day.year}")
+        return day.weekday() < 5 and day != date(2026, 5, 1)
+
+    calendar = WorkingCalendar(holidays=[date(2026, 5, 4)], is_workday=package)
+    assert not calendar.is_workday(date(2026, 5, 1))
+    assert calendar.is_workday(date(2026, 5, 4))  # the package wins for a year it knows
+    assert not calendar.is_workday(date(2027, 1, 2))

@@ -1,0 +1,122 @@
+"""The rules file: the packaged default loads, and a bad file is refused by name."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+
+import pytest
+
+from api.settings import Settings
+from api.wiring import open_cases
+from workflows.policy import Policy
+from workflows.rules import RulesError, load_rules, parse_duration, parse_rules
+
+DEFAULT = resources.files("workflows").joinpath("default_rules.toml").read_text("utf-8")
+
+
+def _with(old: str, new: str) -> bytes:
+    assert old in DEFAULT, old
+    return DEFAULT.replace(old, new, 1).encode()
+
+
+def test_the_packaged_default_loads_with_a_versioned_digest():
+    rules = load_rules()
+    assert rules.model.version == "2026.1"
+    assert rules.version.startswith("2026.1#") and len(rules.version) == len("2026.1#") + 8
+    assert [lv.level.value for lv in rules.model.escalation.chain] == [
+        "community_safety_office", "street_safety_office", "department"]
+
+
+def test_an_edit_without_a_version_bump_still_changes_the_recorded_version():
+    edited = parse_rules(_with('general = "7 working days"', 'general = "6 working days"'))
+    assert edited.model.version == load_rules().model.version
+    assert edited.version != load_rules().version
+
+
+@pytest.mark.parametrize("text, days, working", [
+    ("7 working days", 7, True), ("1 working day", 1, True), ("3 calendar days", 3, False),
+    ("0 working days", 0, True),
+])
+def test_durations_are_read(text, days, working):
+    duration = parse_duration(text)
+    assert (duration.days, duration.working) == (days, working)
+
+
+@pytest.mark.parametrize("content, named", [
+    (_with('[deadlines]', '[deadlines]\ngenral = "7 working days"'), "deadlines.genral"),
+    (_with('version = "2026.1"', 'version = "2026.1"\nescalate_everything = true'),
+     "escalate_everything"),
+    (_with('[reminders]', '[reminders]\nevery = "1 working day"'), "reminders.every"),
+    (_with('general = "7 working days"', 'general = "7 workdays"'), "deadlines.general"),
+    (_with('general = "7 working days"', 'general = "7 workdays"'), "7 workdays"),
+    (_with('within = "3 working days"', 'within = "three days"'), "verification.within"),
+    (_with('blocked_fire_exit = "1 working day"', 'blocked_fire_exit = "0 working days"'),
+     "deadlines.category.blocked_fire_exit"),
+    (_with('gas_safety = "urban_management"', 'gas_safety = "police"'),
+     "routing.category.gas_safety"),
+    (_with('gas_safety = "urban_management"', 'gas_safety = "police"'), "'police'"),
+    (_with('flammable_storage = "market_regulation"', 'flammable_storage = "firemen"'),
+     "routing.place_kind.small_venue.flammable_storage"),
+    (_with('gas_safety = "urban_management"', 'gas = "urban_management"'),
+     "routing.category.gas"),
+    (_with('level = "street_safety_office"', 'level = "district_office"'), "district_office"),
+    (_with('accept_within = "3 working days"', 'accept_within = "3 weeks"'), "3 weeks"),
+    (_with('holidays = []', 'holidays = ["2027-02-30"]'), "calendar.holidays"),
+    (_with('version = "2026.1"', ''), "missing key 'version'"),
+    (b"version = [", "not valid TOML"),
+])
+def test_a_bad_rules_file_is_refused_with_the_key_and_value_named(content, named):
+    with pytest.raises(RulesError) as refused:
+        parse_rules(content, "site-rules.toml")
+    assert "site-rules.toml" in str(refused.value)
+    assert named in str(refused.value)
+
+
+def test_every_category_must_be_routed():
+    with pytest.raises(RulesError, match="no department for categories gas_safety"):
+        parse_rules(_with('gas_safety = "urban_management"\n', ""))
+
+
+def test_a_bad_rules_file_in_settings_stops_start_up(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_bytes(_with('gas_safety = "urban_management"', 'gas_safety = "police"'))
+    settings = Settings(sqlite_path=tmp_path / "h.db", rules_file=path)
+    with pytest.raises(RulesError, match="routing.category.gas_safety = 'police'"):
+        open_cases(settings)
+    assert not (tmp_path / "h.db").exists()
+
+
+def test_a_missing_rules_file_is_named(tmp_path):
+    with pytest.raises(RulesError, match="nowhere.toml: cannot read it"):
+        load_rules(tmp_path / "nowhere.toml")
+
+
+def test_the_rules_file_in_settings_is_the_one_used(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_bytes(_with('version = "2026.1"', 'version = "site-7"').replace(
+        b'gas_safety = "urban_management"', b'gas_safety = "fire"'))
+    cases = open_cases(Settings(sqlite_path=tmp_path / "h.db", rules_file=path))
+    try:
+        assert cases.policy.version.startswith("site-7#")
+        department, rule = cases.policy.route("gas_safety", "rental_house")
+        assert department.value == "fire"
+        assert rule.startswith("rules site-7#") and "routing.category.gas_safety" in rule
+    finally:
+        cases.shutdown()
+
+
+def test_routing_by_place_kind_overrides_the_category():
+    policy = Policy()
+    assert policy.route("flammable_storage", "small_venue")[0].value == "market_regulation"
+    assert policy.route("flammable_storage", "rental_house")[0].value == "emergency_management"
+
+
+def test_a_category_deadline_applies_to_general_hazards_only():
+    policy = Policy()
+    monday = date(2026, 3, 2)
+    assert policy.rectification_deadline("general", "blocked_fire_exit", "enterprise",
+                                         monday)[0] == date(2026, 3, 3)
+    day, rule = policy.rectification_deadline("major", "blocked_fire_exit", "enterprise", monday)
+    assert day == date(2026, 3, 5)
+    assert "deadlines.major = 3 working days" in rule
