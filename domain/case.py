@@ -9,6 +9,7 @@ one event each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -112,7 +113,7 @@ class HazardCase(Chained, Aggregate):
         cls,
         case_id: UUID,
         act: Act,
-        number: str,
+        number: str | Callable[[], str],
         place: Place,
         category: Category | str,
         severity: Severity | str,
@@ -122,6 +123,9 @@ class HazardCase(Chained, Aggregate):
         _check_times(act, None)
         category = parse_enum(Category, category, "category")
         severity = parse_enum(Severity, severity, "severity")
+        description = require_text(description, "description")
+        if callable(number):  # take a number only once the report is known to be valid
+            number = number()
         return cls._create(
             ev.Reported,
             id=case_id,
@@ -129,7 +133,7 @@ class HazardCase(Chained, Aggregate):
             place=place.as_dict(),
             category=category.value,
             severity=severity.value,
-            description=require_text(description, "description"),
+            description=description,
             evidence=[e.as_dict() for e in evidence],
             **act.fields(),
         )

@@ -1,17 +1,23 @@
 """Human-readable case numbers (``HZ-2026-000123``), unique across the store.
 
-Uniqueness is not this module's job: each number is the id of a ``CaseNumber`` aggregate
-saved with its case, so two writers that pick the same number cannot both commit. This
-module only proposes the smallest free number cheaply, so that retries are rare.
+Uniqueness is guaranteed by the event log: each number is the id of a ``CaseNumber``
+aggregate saved in the same transaction as its case, so two writers can never both
+commit one number. Which number to try is proposed by a per-year counter row
+(``hazardflow_case_counters``) incremented atomically in its own short transaction, so
+concurrent reporters (threads, processes, uvicorn workers) do not race for the same
+number. The counter is an allocator, not a record: losing it loses nothing (it is
+re-seeded from the issued numbers), and a report that fails after taking a number leaves
+a gap rather than a reused number.
 """
 
 from __future__ import annotations
 
-from eventsourcing.persistence import AggregateRecorder
+from eventsourcing.persistence import ApplicationRecorder
 
 from workflows.records import case_number_id
 
 PREFIX = "HZ"
+TABLE = "hazardflow_case_counters"
 
 
 def format_number(year: int, serial: int) -> str:
@@ -19,30 +25,50 @@ def format_number(year: int, serial: int) -> str:
 
 
 class CaseNumbers:
-    def __init__(self, recorder: AggregateRecorder) -> None:
+    def __init__(self, recorder: ApplicationRecorder) -> None:
         self._recorder = recorder
-        self._next: dict[int, int] = {}
+        self._datastore = recorder.datastore  # type: ignore[attr-defined]
+        schema = getattr(self._datastore, "schema", None)
+        self._table = f'"{schema}".{TABLE}' if schema else TABLE
+        self._mark = "%s" if schema else "?"
+        self._seeded: set[int] = set()
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self._table} "
+                           "(year INTEGER PRIMARY KEY, last INTEGER NOT NULL)")
 
     def propose(self, year: int) -> str:
-        """The smallest number of ``year`` not yet issued, as far as the store shows now."""
-        serial = self._next.get(year) or self._first_free(year)
-        while self._taken(year, serial):
-            serial += 1
-        self._next[year] = serial
+        """The next number of ``year``; never proposed before by any writer."""
+        if year not in self._seeded:
+            self._seed(year)
+        m = self._mark
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"UPDATE {self._table} SET last = last + 1 WHERE year = {m} RETURNING last",
+                (year,))
+            serial = cursor.fetchone()["last"]  # both stores' rows are keyed by name
         return format_number(year, serial)
 
-    def issued(self, number: str) -> None:
-        """Remember that ``number`` committed, so the next proposal starts after it."""
-        _, year, serial = number.split("-")
-        self._next[int(year)] = max(self._next.get(int(year), 1), int(serial) + 1)
+    def _seed(self, year: int) -> None:
+        # First use of a year in this process: make sure its row exists, starting after
+        # the numbers already issued (a store that predates the counter, or lost it).
+        last_issued = self._first_free(year) - 1
+        m = self._mark
+        with self._datastore.transaction(commit=True) as cursor:
+            cursor.execute(
+                f"INSERT INTO {self._table} (year, last) VALUES ({m}, {m}) "
+                "ON CONFLICT (year) DO NOTHING", (year, last_issued))
+            cursor.execute(
+                f"UPDATE {self._table} SET last = {m} WHERE year = {m} AND last < {m}",
+                (last_issued, year, last_issued))
+        self._seeded.add(year)
 
     def _taken(self, year: int, serial: int) -> bool:
         found = self._recorder.select_events(case_number_id(format_number(year, serial)), limit=1)
         return bool(found)
 
     def _first_free(self, year: int) -> int:
-        # Numbers are issued without gaps, so "taken" is true up to some serial and false
-        # after it: gallop to a free one, then bisect. About 2*log2(n) key look-ups.
+        # Issued numbers are nearly dense, so gallop to a free one, then bisect:
+        # about 2*log2(n) key look-ups, once per year and process.
         low, high = 0, 1
         while self._taken(year, high):
             low, high = high, high * 2

@@ -175,15 +175,14 @@ class HazardCases:
             register = self._place_register(place.id) or PlaceRegister.open(place.id, now)
             if not confirm_new:
                 self._refuse_duplicate(register, category)
-            number = self._numbers.propose(local_date(now).year)
             act = Act(actor, "report", to, occurred_at or now, now)
-            case = HazardCase.report(uuid4(), act, number, place, category, severity,
-                                     description, evidence)
+            case = HazardCase.report(
+                uuid4(), act, lambda: self._numbers.propose(local_date(now).year), place,
+                category, severity, description, evidence)
             register.open_case(case.id, case.category, now)
-            return [case, CaseNumber.issue(number, case.id, now), register], case
+            return [case, CaseNumber.issue(case.number, case.id, now), register], case
 
         result = self._run(actor, "report", None, params, command_id, decide)
-        self._numbers.issued(result.number)
         return result
 
     def _refuse_duplicate(self, register: PlaceRegister, category: str) -> None:
@@ -358,11 +357,10 @@ class HazardCases:
                     actor.id, command_id, print_, result.as_dict(), self.clock.now()))
             try:
                 self.save(*touched)
-            except IntegrityError as e:
-                import sys; print("RETRY", attempt, case.number, repr(e)[:300], file=sys.stderr)
+            except IntegrityError:
                 # Another writer committed first (same case, number, place or command id):
                 # decide again from what is stored now. Back off a little to spread retries.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                time.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
                 continue
             return result
         raise ConcurrencyExhausted(

@@ -1,0 +1,150 @@
+"""The aggregate on its own: commands record events, invariants refuse bad commands."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from uuid import uuid4
+
+import pytest
+
+from domain import events as ev
+from domain.case import Act, HazardCase
+from domain.errors import DomainError, NotPermitted, SeparationOfDuties
+from domain.values import Evidence
+from tests.factories import (
+    fire_officer,
+    grid_worker,
+    housing_officer,
+    inspector,
+    landlord,
+    place,
+    safety_officer,
+)
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+
+
+def act(actor, trigger, to, minutes=0, occurred_minutes=None):
+    at = T0 + timedelta(minutes=minutes)
+    occurred = at if occurred_minutes is None else T0 + timedelta(minutes=occurred_minutes)
+    return Act(actor, trigger, to, occurred, at)
+
+
+def reported() -> HazardCase:
+    return HazardCase.report(uuid4(), act(grid_worker, "report", "found"), "HZ-2026-000001",
+                             place(), "flying_wire_charging", "general", "飞线充电", [])
+
+
+def test_report_records_who_when_and_what() -> None:
+    case = reported()
+    (event,) = case.collect_events()
+    assert isinstance(event, ev.Reported)
+    assert event.actor == {"id": "gw-li", "role": "grid_worker", "unit": "YS-C01-G01"}
+    assert event.recorded_at == "2026-03-02T01:00:00.000000+00:00"
+    assert event.timestamp == T0
+    assert case.state == "found" and case.number == "HZ-2026-000001"
+
+
+def test_occurred_at_may_be_earlier_than_recording_but_never_in_the_future() -> None:
+    late_sync = act(grid_worker, "report", "found", minutes=60, occurred_minutes=-600)
+    case = HazardCase.report(uuid4(), late_sync, "HZ-1", place(), "other", "general", "x", [])
+    assert case.found_at < case.collect_events()[0].recorded_at
+    with pytest.raises(DomainError, match="future"):
+        HazardCase.report(uuid4(), act(grid_worker, "report", "found", 0, 5), "HZ-2",
+                          place(), "other", "general", "x", [])
+
+
+def test_an_action_cannot_predate_the_case() -> None:
+    case = reported()
+    with pytest.raises(DomainError, match="before the case's last action"):
+        case.notify(act(safety_officer, "notify", "notified", 10, -10), landlord,
+                    date(2026, 3, 9), "explicit")
+
+
+def test_a_deadline_before_the_notice_is_refused() -> None:
+    case = reported()
+    with pytest.raises(DomainError, match="before the notice date"):
+        case.notify(act(safety_officer, "notify", "notified", 5), landlord,
+                    date(2026, 3, 1), "explicit")
+
+
+def awaiting_verification() -> HazardCase:
+    case = reported()
+    case.notify(act(safety_officer, "notify", "notified", 1), landlord, date(2026, 3, 9), "x")
+    case.start_rectification(act(safety_officer, "start_rectification",
+                                 "rectifying.in_progress", 2))
+    evidence = Evidence("after.jpg", "image/jpeg", "a" * 64, 1024)
+    case.submit_rectification(act(safety_officer, "submit_rectification",
+                                  "rectifying.awaiting_verification", 3), "拆除飞线", [evidence])
+    return case
+
+
+def test_the_submitter_may_not_verify() -> None:
+    case = awaiting_verification()
+    with pytest.raises(SeparationOfDuties):
+        case.verify(act(safety_officer, "verify", "closed", 4), True, "")
+
+
+def test_a_failed_verification_needs_a_reason_and_counts_as_rework() -> None:
+    case = awaiting_verification()
+    with pytest.raises(DomainError, match="reason"):
+        case.verify(act(inspector, "verify", "rectifying.in_progress", 4), False, " ")
+    case.verify(act(inspector, "verify", "rectifying.in_progress", 4), False, "仍有飞线")
+    assert case.rework_count == 1 and case.state == "rectifying.in_progress"
+    assert case.evidence[0]["sha256"] == "a" * 64
+
+
+def escalated() -> HazardCase:
+    case = reported()
+    case.notify(act(safety_officer, "notify", "notified", 1), landlord, date(2026, 3, 9), "x")
+    case.refuse(act(safety_officer, "refuse", "escalated", 2), "拒不整改", "fire", "routing")
+    return case
+
+
+def test_only_the_assigned_department_acts_and_only_after_accepting() -> None:
+    case = escalated()
+    with pytest.raises(NotPermitted, match="fire"):
+        case.accept_escalation(act(housing_officer, "accept_escalation", "escalated", 3))
+    with pytest.raises(DomainError, match="accept"):
+        case.record_enforcement(act(fire_officer, "record_enforcement", "escalated", 3),
+                                "D-1", "fine", "500")
+    case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 3))
+    with pytest.raises(DomainError, match="fine needs its amount"):
+        case.record_enforcement(act(fire_officer, "record_enforcement", "escalated", 4),
+                                "D-1", "fine", "0")
+    case.record_enforcement(act(fire_officer, "record_enforcement", "escalated", 4),
+                            "D-1", "fine", "500")
+    case.close(act(fire_officer, "close", "closed", 5), "enforced", "")
+    assert case.enforcement[0]["amount"] == "500.00"
+    assert case.closing_reason == "enforced" and not case.is_open
+
+
+def test_reopen_starts_a_new_cycle_linked_to_the_last() -> None:
+    case = escalated()
+    case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 3))
+    case.close(act(fire_officer, "close", "closed", 4), "enforced", "")
+    with pytest.raises(DomainError, match="reason"):
+        case.reopen(act(grid_worker, "reopen", "found", 5), "")
+    case.reopen(act(grid_worker, "reopen", "found", 5), "复发")
+    assert case.recurrence_count == 1
+    assert case.cycles[0]["closing_reason"] == "enforced"
+    assert case.cycles[0]["last_version"] == 5
+    assert case.department is None and case.deadline is None and case.closing_reason is None
+
+
+def test_dismissing_as_duplicate_names_the_original() -> None:
+    case = reported()
+    with pytest.raises(DomainError, match="name the case"):
+        case.dismiss(act(safety_officer, "dismiss", "closed", 1), "duplicate", "重复")
+    with pytest.raises(DomainError, match="unfounded or duplicate"):
+        case.dismiss(act(safety_officer, "dismiss", "closed", 1), "rectified", "x")
+
+
+def test_replaying_the_events_gives_the_same_state() -> None:
+    case = awaiting_verification()
+    case.verify(act(inspector, "verify", "closed", 4), True, "")
+    events = case.collect_events()
+    replayed = None
+    for event in events:
+        replayed = event.mutate(replayed)
+    assert vars(replayed) == vars(case)
