@@ -1,0 +1,138 @@
+"""The database the read models live in: the event store's own database, or memory.
+
+Projection tables sit next to the events (the SQLite file, or the PostgreSQL schema), so
+a page of events and the tracking position are written in one transaction. As-of reports
+replay into a private in-memory SQLite database with the same tables and the same SQL.
+
+SQL in ``projections`` is written once, with ``?`` placeholders and unqualified table
+names; ``Db`` adapts it to the store (``%s`` and ``search_path`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from psycopg import sql
+from psycopg.rows import tuple_row
+
+
+class Tx(Protocol):
+    """One open transaction: plain tuples out, ``?`` placeholders in."""
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        ...
+
+    def rowcount(self) -> int:
+        ...
+
+
+class Db(Protocol):
+    dialect: str
+
+    def transaction(self) -> Any:
+        """A context manager yielding a ``Tx``; commits on success, rolls back on error."""
+        ...
+
+
+class _SqliteTx:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(statement, params)
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(statement, rows)
+
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SqliteDb:
+    """A SQLite database: the store's file (through eventsourcing's pool) or memory."""
+
+    dialect = "sqlite"
+
+    def __init__(self, datastore: Any = None) -> None:
+        self._datastore = datastore
+        self._memory: sqlite3.Connection | None = None
+        if datastore is None:
+            self._memory = sqlite3.connect(":memory:", isolation_level=None)
+
+    @classmethod
+    def memory(cls) -> SqliteDb:
+        return cls(None)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqliteTx]:
+        if self._memory is not None:
+            cursor = self._memory.cursor()
+            cursor.execute("BEGIN")
+            try:
+                yield _SqliteTx(cursor)
+            except BaseException:
+                self._memory.rollback()
+                raise
+            self._memory.commit()
+            return
+        # BEGIN IMMEDIATE would be nicer, but eventsourcing's connection issues BEGIN
+        # itself; a concurrent writer then fails on commit instead of double counting.
+        with self._datastore.transaction(commit=True) as cursor:
+            yield _SqliteTx(cursor.sqlite_cursor)
+
+    def close(self) -> None:
+        if self._memory is not None:
+            self._memory.close()
+
+
+class _PostgresTx:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(statement.replace("?", "%s"), params)
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(statement.replace("?", "%s"), rows)
+
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class PostgresDb:
+    """The store's PostgreSQL schema, through eventsourcing's connection pool."""
+
+    dialect = "postgres"
+
+    def __init__(self, datastore: Any) -> None:
+        self._datastore = datastore
+        self._set_path = sql.SQL("SET LOCAL search_path TO {}").format(
+            sql.Identifier(datastore.schema))
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresTx]:
+        with self._datastore.get_connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=tuple_row)
+            cursor.execute(self._set_path)
+            yield _PostgresTx(cursor)
+
+    def close(self) -> None:
+        """The pool belongs to the service; nothing to close here."""
+
+
+def store_db(service: Any) -> SqliteDb | PostgresDb:
+    """The database of ``service``'s event store."""
+    datastore = service.recorder.datastore
+    if hasattr(datastore, "schema"):
+        return PostgresDb(datastore)
+    return SqliteDb(datastore)

@@ -1,0 +1,68 @@
+"""What a read model's query returns: columns with zh/en headings, and plain rows.
+
+``Report`` is the contract between the read models and their renderers
+(``projections.render``: table, csv, xlsx, json) used by the CLI and the HTTP API alike.
+Values are plain Python: str, int, float, bool, ``datetime.date`` or None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.timeutil import LOCAL_TZ, end_of_local_day, iso
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    en: str
+    zh: str
+    kind: str = "text"  # text | int | float | rate | date | bool
+    vocab: str | None = None  # a vocabulary in projections.vocab, translated for zh
+
+    def heading(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Report:
+    """A rendered-ready result: what, as of when, on which basis, and the rows."""
+
+    name: str
+    title_en: str
+    title_zh: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+    as_of: date
+    basis: str = "recorded"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+    def dicts(self) -> list[dict[str, Any]]:
+        keys = [c.key for c in self.columns]
+        return [dict(zip(keys, row)) for row in self.rows]
+
+
+def local_day(instant: str | None) -> date | None:
+    """The China calendar date of a stored ISO instant."""
+    if not instant:
+        return None
+    return datetime.fromisoformat(instant).astimezone(LOCAL_TZ).date()
+
+
+def day_start(day: date) -> str:
+    """The stored-instant form of the first moment of ``day`` in China."""
+    return iso(end_of_local_day(day - timedelta(days=1)))
+
+
+def day_end(day: date) -> str:
+    """The stored-instant form of the first moment after ``day`` in China."""
+    return iso(end_of_local_day(day))
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

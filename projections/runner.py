@@ -1,0 +1,195 @@
+"""Catch-up, rebuild and status: moving read models along the event log, page by page.
+
+Every page of case-event notifications (``PAGE_SIZE``) is decoded once and applied to
+every projection behind it; all their rows and their tracking positions are written in ONE
+transaction. A crash (or an exception in a handler) rolls the whole page back, so resuming
+starts again from the last committed page: no event is skipped or counted twice.
+
+The tracking row also guards against two runners at once: the page's ``UPDATE`` of the
+position only succeeds from the position this runner read, so a concurrent runner makes one
+of them fail (``ProjectionConflict``) instead of double counting.
+
+The same ``Runner`` replays a filtered stream into an in-memory database for as-of reports
+(``projections.asof``): one set of handlers for both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from domain.errors import DomainError
+from domain.events import CASE_EVENT_TYPES
+from projections.db import Db, Tx, store_db
+from projections.framework import Page, Projection
+
+PAGE_SIZE = 1000
+CASE_TOPICS = [get_topic(cls) for cls in CASE_EVENT_TYPES]
+TRACKING_DDL = ("CREATE TABLE IF NOT EXISTS projection_tracking ("
+                "name TEXT PRIMARY KEY, position BIGINT NOT NULL, version INTEGER NOT NULL)")
+
+Progress = Callable[[int, int], None]  # (done, total) in notification ids
+Keep = Callable[[Any], bool]
+
+
+class ProjectionConflict(DomainError):
+    """Another process moved a projection while this one was applying a page."""
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+    version: int
+    stored_version: int | None
+    up_to_date: bool
+
+
+class EventSource:
+    """Decoded case events from the store's notification log, in notification order."""
+
+    def __init__(self, service: Any) -> None:
+        self.recorder = service.recorder
+        self.decode = service.app.mapper.to_domain_event
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+    def pages(self, after: int, stop: int, size: int = PAGE_SIZE
+              ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        """``(last id read, [(id, event), ...])`` for case events in ``(after, stop]``."""
+        while after < stop:
+            notes = self.recorder.select_notifications(after + 1, size, stop=stop,
+                                                       topics=CASE_TOPICS)
+            if not notes:
+                return
+            decode = self.decode
+            yield notes[-1].id, [(n.id, decode(n)) for n in notes]
+            after = notes[-1].id
+
+    def has_after(self, position: int) -> bool:
+        return bool(self.recorder.select_notifications(position + 1, 1, topics=CASE_TOPICS))
+
+
+class Runner:
+    """Keeps ``projections`` in ``db`` up to date with ``service``'s event log."""
+
+    def __init__(self, service: Any, projections: Sequence[Projection], db: Db | None = None,
+                 *, keep: Keep | None = None, page_size: int = PAGE_SIZE) -> None:
+        self.source = EventSource(service)
+        self.projections = list(projections)
+        self.db = db if db is not None else store_db(service)
+        self.keep = keep
+        self.page_size = page_size
+        self._pages: dict[str, Page] = {}
+        self._ready = False
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create missing tables; start over any projection whose version changed."""
+        with self.db.transaction() as tx:
+            tx.execute(TRACKING_DDL)
+            stored = self._stored(tx)
+            for p in self.projections:
+                if p.name not in stored:
+                    self._create(tx, p)
+                elif stored[p.name][1] != p.version:
+                    self._reset(tx, p)
+        self._ready = True
+
+    def _stored(self, tx: Tx) -> dict[str, tuple[int, int]]:
+        rows = tx.execute("SELECT name, position, version FROM projection_tracking")
+        return {name: (int(position), int(version)) for name, position, version in rows}
+
+    def _create(self, tx: Tx, p: Projection) -> None:
+        for table in p.tables:
+            for statement in table.ddl():
+                tx.execute(statement)
+        tx.execute("INSERT INTO projection_tracking (name, position, version) VALUES (?, 0, ?)",
+                   (p.name, p.version))
+
+    def _reset(self, tx: Tx, p: Projection) -> None:
+        for table in p.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {table.name}")
+        tx.execute("DELETE FROM projection_tracking WHERE name = ?", (p.name,))
+        self._create(tx, p)
+        self._pages.pop(p.name, None)
+
+    # -- status, catch-up, rebuild ---------------------------------------------------------
+
+    def status(self) -> list[Status]:
+        with self.db.transaction() as tx:
+            tx.execute(TRACKING_DDL)
+            stored = self._stored(tx)
+        head = self.source.head()
+        result = []
+        for p in self.projections:
+            position, version = stored.get(p.name, (0, None))  # type: ignore[assignment]
+            current = version == p.version and not self.source.has_after(position)
+            result.append(Status(p.name, position, head, p.version, version, current))
+        return result
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Empty the projections' tables and apply every event from the first."""
+        with self.db.transaction() as tx:
+            tx.execute(TRACKING_DDL)
+            for p in self.projections:
+                self._reset(tx, p)
+        self._ready = True
+        return self.catch_up(progress)
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply the events recorded since each projection's position; the count read."""
+        if not self._ready:
+            self.setup()
+        with self.db.transaction() as tx:
+            positions = {name: pos for name, (pos, _) in self._stored(tx).items()}
+        positions = {p.name: positions[p.name] for p in self.projections}
+        start, stop = min(positions.values(), default=0), self.source.head()
+        applied = 0
+        for last, events in self.source.pages(start, stop, self.page_size):
+            try:
+                applied += self._apply_page(last, events, positions)
+            except BaseException:
+                self._pages.clear()  # rows in the cache may hold uncommitted changes
+                raise
+            if progress is not None:
+                progress(last - start, stop - start)
+        return applied
+
+    def _apply_page(self, last: int, events: list[tuple[int, Any]],
+                    positions: dict[str, int]) -> int:
+        keep = self.keep
+        with self.db.transaction() as tx:
+            for p in self.projections:
+                position = positions[p.name]
+                if position >= last:
+                    continue
+                mine = [(i, e) for i, e in events if i > position and p.handles(e)
+                        and (keep is None or keep(e))]
+                self._advance(tx, p.name, position, last)
+                page = self._pages.get(p.name) or self._pages.setdefault(p.name, Page(p.tables))
+                page.tx = tx
+                p.prefetch([e for _, e in mine], page)
+                for seq, event in mine:
+                    page.seq = seq
+                    p.apply(event, page)
+                page.flush(tx)
+                page.tx = None
+        for p in self.projections:
+            positions[p.name] = max(positions[p.name], last)
+        return len(events)
+
+    @staticmethod
+    def _advance(tx: Tx, name: str, position: int, last: int) -> None:
+        tx.execute("UPDATE projection_tracking SET position = ? WHERE name = ? AND position = ?",
+                   (last, name, position))
+        if tx.rowcount() != 1:
+            raise ProjectionConflict(
+                f"projection {name} was moved by another process while catching up; "
+                "run catch-up again")

@@ -1,0 +1,105 @@
+"""Incremental catch-up equals a full rebuild; a failed page is rolled back and resumed."""
+
+from __future__ import annotations
+
+import pytest
+
+from projections import all_projections
+from projections.db import SqliteDb
+from projections.ledger import Ledger
+from projections.runner import ProjectionConflict, Runner
+from tests.projections.helpers import dump
+from tests.projections.history import RandomHistory
+
+
+def test_incremental_catch_ups_equal_a_full_rebuild(cases, clock):
+    history = RandomHistory(cases, clock, seed=7)
+    runner = Runner(cases, all_projections(), page_size=40)
+    catch_ups = {17, 18, 60, 61, 62, 99, 140, 141}  # also when nothing new was recorded
+    history.run(170, every=lambda step: runner.catch_up() if step in catch_ups else None)
+    runner.catch_up()
+    assert history.steps > 100
+    incremental = dump(runner.db)
+    assert len(incremental["ledger_cases"]) == len(history.ids)
+
+    in_memory = SqliteDb.memory()
+    Runner(cases, all_projections(), in_memory).catch_up()
+    Runner(cases, all_projections()).rebuild()
+    rebuilt = dump(runner.db)
+    for table, rows in incremental.items():
+        assert rows == rebuilt[table], table
+        assert rows == dump(in_memory)[table], table
+    assert all(s.up_to_date for s in runner.status())
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_failed_catch_up_resumes_to_exactly_the_uninterrupted_result(cases, clock):
+    RandomHistory(cases, clock, seed=11).run(120)
+    failing = all_projections()
+    ledger = failing[0]
+    seen = 0
+    real_apply = ledger.apply
+
+    def apply_then_fail(event, page):
+        nonlocal seen
+        seen += 1
+        if seen == 75:
+            raise Boom("injected after 74 events")
+        real_apply(event, page)
+
+    ledger.apply = apply_then_fail  # type: ignore[method-assign]
+    runner = Runner(cases, failing, page_size=30)
+    with pytest.raises(Boom):
+        runner.catch_up()
+
+    # Only whole pages before the failure are committed, rows and positions together.
+    positions = {s.name: s.position for s in Runner(cases, all_projections()).status()}
+    partial = dump(runner.db)
+    assert 0 < positions["ledger"] < cases.recorder.max_notification_id()
+    assert positions["ledger"] == positions["audit"]
+    assert [r[0] for r in partial["audit_events"]] == sorted(
+        n.id for n in cases.recorder.select_notifications(1, 10_000, stop=positions["audit"])
+        if n.topic.startswith("domain.events:"))
+
+    Runner(cases, all_projections(), page_size=30).catch_up()
+    uninterrupted = SqliteDb.memory()
+    Runner(cases, all_projections(), uninterrupted, page_size=30).catch_up()
+    assert dump(runner.db) == dump(uninterrupted)
+
+
+def test_two_runners_cannot_both_apply_the_same_page(cases, clock):
+    RandomHistory(cases, clock, seed=3).run(30)
+    first, second = Runner(cases, [Ledger()]), Runner(cases, [Ledger()])
+    first.setup()
+    second.setup()
+    first.catch_up()
+    clock.advance(hours=1)
+    RandomHistory(cases, clock, seed=4).run(5)
+    # ``second`` read position 0 before ``first`` moved it: its page must be refused.
+    positions = {"ledger": 0}
+    events = list(second.source.pages(0, second.source.head()))
+    with pytest.raises(ProjectionConflict):
+        second._apply_page(events[0][0], events[0][1], positions)
+    first.catch_up()
+    rebuilt = SqliteDb.memory()
+    Runner(cases, [Ledger()], rebuilt).catch_up()
+    assert dump(first.db, ["ledger"]) == dump(rebuilt, ["ledger"])
+
+
+def test_a_new_projection_version_is_rebuilt_on_catch_up(cases, clock):
+    RandomHistory(cases, clock, seed=5).run(20)
+    Runner(cases, [Ledger()]).catch_up()
+
+    class LedgerV2(Ledger):
+        version = 2
+
+    runner = Runner(cases, [LedgerV2()])
+    assert runner.status()[0].up_to_date is False
+    runner.catch_up()
+    assert runner.status()[0].stored_version == 2
+    assert len(dump(runner.db, ["ledger"])["ledger_cases"]) == len(
+        {n.originator_id for n in cases.recorder.select_notifications(1, 10_000)
+         if n.topic == "domain.events:Reported"})
