@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from api.scopes import check_unit
 from domain.errors import DomainError
 from domain.values import Actor, Role, parse_enum, require_text
 from workflows.service import HazardCases
@@ -92,6 +93,7 @@ class Accounts:
         if role is Role.SYSTEM:
             raise DomainError("the system actor is not an account")
         unit = require_text(unit, "unit", 100)
+        check_unit(role, unit)  # grid/community/street/department, see api/scopes.py
         token = secrets.token_urlsafe(32)
         digest = hash_token(token)
         now: datetime = self._cases.clock.now()

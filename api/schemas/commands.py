@@ -275,3 +275,8 @@ TRIGGER_BODIES: dict[str, type[CommandIn]] = {
     "extend_deadline": ExtendDeadlineIn,
     "comment": CommentIn,
 }
+
+# Lifecycle triggers with routes of their own elsewhere (not a JSON command body).
+SERVED_ELSEWHERE: dict[str, str] = {
+    "attach_evidence": "POST /api/cases/{case}/evidence (evidence upload, the audit routes)",
+}

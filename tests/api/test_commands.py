@@ -1,0 +1,113 @@
+"""Each trigger's happy path over HTTP, on SQLite and PostgreSQL.
+
+Cases are driven to the trigger's source state through the service (fast), then the
+trigger runs over HTTP as the account that may use it. The event it records must carry
+that account as its actor: the identity comes from the token, never from the body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from api.schemas.commands import SERVED_ELSEWHERE, TRIGGER_BODIES
+from tests import factories as f
+from tests.api.conftest import ACCOUNTS, Api, report_body
+from workflows import lifecycle
+from workflows.service import HazardCases
+
+
+def _closed(cases: HazardCases) -> UUID:
+    case_id = f.to_awaiting_verification(cases)
+    cases.verify(case_id, f.inspector, passed=True)
+    return case_id
+
+
+PARTY = {"name": "房东 陈先生", "role": "landlord", "contact": "13800000000"}
+Setup = Callable[[HazardCases], UUID]
+
+# trigger -> (how to reach its source state, who runs it, body, state afterwards)
+HAPPY: dict[str, tuple[Setup, str, Any, str]] = {
+    "notify": (f.report, "safety_officer", {"party": PARTY, "deadline": "2026-03-09"},
+               "notified"),
+    "start_rectification": (f.to_notified, "safety_officer", None, "rectifying.in_progress"),
+    "submit_rectification": (f.to_rectifying, "safety_officer", {"measures": "拆除飞线"},
+                             "rectifying.awaiting_verification"),
+    "verify": (f.to_awaiting_verification, "inspector", {"passed": True}, "closed"),
+    "refuse": (f.to_notified, "safety_officer", {"reason": "房东拒不整改"}, "escalated"),
+    "escalate": (f.report, "street_supervisor", {"reason": "重大隐患, 移交消防"}, "escalated"),
+    "accept_escalation": (lambda c: f.to_escalated(c, accepted=False), "department_officer",
+                          None, "escalated"),
+    "record_enforcement": (f.to_escalated, "department_officer",
+                           {"decision_number": "园消罚〔2026〕1号", "measure": "fine",
+                            "amount": "500"}, "escalated"),
+    "order_rectification": (f.to_escalated, "department_officer",
+                            {"deadline": "2026-03-20", "reason": "责令整改"},
+                            "rectifying.in_progress"),
+    "close": (f.to_escalated, "department_officer", {"closing_reason": "enforced"}, "closed"),
+    "dismiss": (f.report, "safety_officer",
+                {"closing_reason": "unfounded", "reason": "现场无隐患"}, "closed"),
+    "reopen": (_closed, "grid_worker", {"reason": "飞线充电复发"}, "found"),
+    "extend_deadline": (f.to_notified, "street_supervisor",
+                        {"deadline": "2026-03-16", "reason": "需采购器材"}, "notified"),
+    "comment": (f.report, "leader", {"text": "周二集中整治日前完成"}, "found"),
+}
+
+
+def test_every_lifecycle_trigger_has_a_route_and_a_happy_path() -> None:
+    served = set(TRIGGER_BODIES) | {"report"} | set(SERVED_ELSEWHERE)
+    assert served == set(lifecycle.TRIGGERS)
+    assert set(HAPPY) == set(TRIGGER_BODIES)
+
+
+@pytest.mark.parametrize("trigger", sorted(HAPPY))
+def test_trigger_happy_path(api: Api, trigger: str) -> None:
+    setup, who, body, state = HAPPY[trigger]
+    case_id = setup(api.cases)
+    before = api.cases.get_case(case_id).version
+
+    response = api.post(f"/api/cases/{case_id}/{trigger}", who, body,
+                        **{"If-Match": str(before)})
+
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert (out["case_id"], out["state"]) == (str(case_id), state)
+    assert out["version"] > before and response.headers["ETag"] == f'"{out["version"]}"'
+    last = api.cases.history(case_id)[-1]
+    role, unit = ACCOUNTS[who]
+    assert (last.trigger, last.actor) == (trigger, {"id": who, "role": role, "unit": unit})
+
+
+def test_report_creates_a_case_recorded_as_the_caller(api: Api) -> None:
+    response = api.post("/api/cases", "volunteer", report_body(7))
+    assert response.status_code == 201, response.text
+    out = response.json()
+    assert out["state"] == "found" and out["version"] == 1
+    assert out["number"].startswith("HZ-2026-")
+    assert response.headers["Location"] == f"/api/cases/{out['case_id']}"
+    case = api.cases.get_case(out["case_id"])
+    assert case.reported_by == {"id": "volunteer", "role": "volunteer", "unit": f.GRID}
+
+
+def test_a_case_is_read_by_id_or_number_now_or_at_a_version(api: Api) -> None:
+    case_id = f.to_notified(api.cases)
+    number = api.cases.get_case(case_id).number
+    now = api.get(f"/api/cases/{number}", "safety_officer")
+    assert now.status_code == 200 and now.json()["state"] == "notified"
+    assert now.json()["allowed_triggers"] == lifecycle.allowed_triggers("notified",
+                                                                       f.safety_officer.role)
+    then = api.get(f"/api/cases/{case_id}", "auditor", version=1)
+    assert (then.json()["state"], then.json()["version"]) == ("found", 1)
+    assert then.headers["ETag"] == '"1"'
+
+
+def test_history_is_the_audit_trail(api: Api) -> None:
+    case = api.report(3)
+    api.post(f"/api/cases/{case['case_id']}/comment", "leader", {"text": "请尽快处理"})
+    trail = api.get(f"/api/cases/{case['case_id']}/history", "auditor").json()
+    assert [(e["version"], e["trigger"], e["actor"]["id"]) for e in trail] == [
+        (1, "report", "grid_worker"), (2, "comment", "leader")]
+    assert trail[1]["reason"] == "请尽快处理"

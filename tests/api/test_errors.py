@@ -1,0 +1,207 @@
+"""One test per mapped error: 400, 401, 403, 404, 409, 413, 422 as problem details, and no
+500 or stack trace for anything a client can send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.accounts import Accounts, Unauthenticated
+from api.app import create_app
+from api.deps import TokenCache
+from tests import factories as f
+from tests.api.conftest import Api, TestClient, report_body
+
+
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == status and body["detail"]
+    assert "Traceback" not in response.text
+    return body
+
+
+# -- 401 -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic Z3c6eA=="},
+    {"Authorization": "Bearer "},
+])
+def test_missing_or_unknown_token_is_401(api: Api, headers: dict[str, str]) -> None:
+    response = api.client.post("/api/cases", json=report_body(), headers=headers)
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert_problem(api.client.get("/api/cases/HZ-2026-000001", headers=headers), 401)
+
+
+def test_revoked_token_is_401_at_once_without_cache(api: Api) -> None:
+    assert api.post("/api/cases", "grid_worker", report_body(1)).status_code == 201
+    api.accounts.revoke("grid_worker")
+    assert_problem(api.post("/api/cases", "grid_worker", report_body(2)), 401)
+
+
+def test_cached_token_is_revoked_within_the_ttl(cases: Any) -> None:
+    accounts = Accounts(cases)
+    token = accounts.add("gw-cache", "grid_worker", f.GRID)
+    now = [100.0]
+    tokens = TokenCache(accounts, ttl=2.0, now=lambda: now[0])
+    assert tokens.authenticate(token).id == "gw-cache"
+    accounts.revoke("gw-cache")
+    now[0] += 1.9  # still remembered: the documented price of the cache
+    assert tokens.authenticate(token).id == "gw-cache"
+    now[0] += 0.2  # past the TTL: the revocation holds
+    with pytest.raises(Unauthenticated):
+        tokens.authenticate(token)
+
+
+# -- 403 / 404 / 409 -----------------------------------------------------------------------
+
+def test_wrong_role_is_403(api: Api) -> None:
+    case = api.report()
+    body = assert_problem(api.post(f"/api/cases/{case['case_id']}/notify", "grid_worker",
+                                   {"party": {"name": "x", "role": "owner"}}), 403)
+    assert "comment" in body["allowed_triggers"]
+
+
+def test_reporting_outside_ones_grid_is_403(api: Api) -> None:
+    assert_problem(api.post("/api/cases", "grid_worker-x", report_body()), 403)
+    assert_problem(api.post("/api/cases", "leader", report_body()), 403)
+
+
+def test_unknown_and_out_of_scope_cases_look_the_same_404(api: Api) -> None:
+    case = api.report()
+    unknown = assert_problem(api.get("/api/cases/00000000-0000-0000-0000-000000000000",
+                                     "grid_worker"), 404)
+    hidden = assert_problem(api.get(f"/api/cases/{case['case_id']}", "grid_worker-x"), 404)
+    assert unknown["type"] == hidden["type"]
+    assert_problem(api.get("/api/cases/not-a-case", "grid_worker"), 404)
+    assert_problem(api.post(f"/api/cases/{case['case_id']}/comment", "safety_officer-x",
+                            {"text": "hi"}), 404)
+
+
+def test_stale_version_is_409_with_the_current_version(api: Api) -> None:
+    case_id = f.to_notified(api.cases)
+    body = assert_problem(api.post(f"/api/cases/{case_id}/start_rectification",
+                                   "safety_officer", None, **{"If-Match": '"1"'}), 409)
+    assert (body["current_version"], body["expected_version"]) == (2, 1)
+    assert api.cases.get_case(case_id).version == 2
+
+
+def test_trigger_not_allowed_from_the_state_is_409(api: Api) -> None:
+    case = api.report()
+    body = assert_problem(api.post(f"/api/cases/{case['case_id']}/verify", "inspector",
+                                   {"passed": True}), 409)
+    assert body["state"] == "found"
+
+
+def test_probable_duplicate_is_409_naming_the_open_case(api: Api) -> None:
+    first = api.report(5)
+    body = assert_problem(api.post("/api/cases", "grid_worker", report_body(5)), 409)
+    assert (body["existing_case_id"], body["existing_number"]) == (first["case_id"],
+                                                                   first["number"])
+    again = api.post("/api/cases", "grid_worker", report_body(5, confirm_new=True))
+    assert again.status_code == 201
+
+
+def test_separation_of_duties_is_403(api: Api) -> None:
+    case_id = f.to_rectifying(api.cases)
+    # a submission recorded under the inspector's id; the inspector may not verify it
+    api.cases.submit_rectification(case_id, f.Actor("inspector", "safety_officer", f.COMMUNITY),
+                                   measures="拆除")
+    assert_problem(api.post(f"/api/cases/{case_id}/verify", "inspector", {"passed": True}), 403)
+
+
+# -- idempotency -----------------------------------------------------------------------------
+
+def test_same_key_same_body_replays_and_appends_nothing(api: Api) -> None:
+    key = {"Idempotency-Key": "report-7"}
+    first = api.post("/api/cases", "grid_worker", report_body(7), **key)
+    stored = len(api.cases.recorder.select_notifications(1, 1000))
+    again = api.post("/api/cases", "grid_worker", report_body(7), **key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(api.cases.recorder.select_notifications(1, 1000)) == stored
+
+    path = f"/api/cases/{first.json()['case_id']}/comment"
+    one = api.post(path, "leader", {"text": "a"}, **{"Idempotency-Key": "c1"})
+    two = api.post(path, "leader", {"text": "a"}, **{"Idempotency-Key": "c1"})
+    assert one.json() == two.json() and one.json()["version"] == 2
+    assert len(api.cases.history(first.json()["case_id"])) == 2
+
+
+def test_same_key_different_body_is_422(api: Api) -> None:
+    api.post("/api/cases", "grid_worker", report_body(8), **{"Idempotency-Key": "k"})
+    body = assert_problem(api.post("/api/cases", "grid_worker", report_body(9),
+                                   **{"Idempotency-Key": "k"}), 422)
+    assert "idempotency" in body["type"]
+
+
+# -- 400 / 413 / 422 -------------------------------------------------------------------------
+
+BAD_REPORTS = {
+    "missing place": {k: v for k, v in report_body().items() if k != "place"},
+    "unknown category": report_body(category="ufo"),
+    "actor typed by the caller": report_body(actor={"id": "boss", "role": "admin"}),
+    "blank description": {**report_body(), "description": "   "},
+    "description too long": {**report_body(), "description": "长" * 2001},
+    "naive occurred_at": {**report_body(), "occurred_at": "2026-03-02T09:00:00"},
+    "future occurred_at": {**report_body(), "occurred_at": "2030-01-01T00:00:00+08:00"},
+    "grid outside its community": {**report_body(),
+                                   "place": {**report_body()["place"], "grid": "YS-C09-G01"}},
+    "NUL in text": {**report_body(), "description": "a\x00b"},
+    "bad evidence hash": {**report_body(), "evidence": [
+        {"name": "a.jpg", "media_type": "image/jpeg", "sha256": "zz", "size": 1}]},
+    "not an object": ["place"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_REPORTS))
+def test_bad_report_bodies_are_422(api: Api, name: str) -> None:
+    before = api.cases.recorder.max_notification_id()
+    assert_problem(api.post("/api/cases", "grid_worker", BAD_REPORTS[name]), 422)
+    assert api.cases.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("trigger,body", [
+    ("record_enforcement", {"decision_number": "x", "measure": "fine", "amount": "-1"}),
+    ("record_enforcement", {"decision_number": "x", "measure": "fine", "amount": "abc"}),
+    ("extend_deadline", {"deadline": "2026-13-01", "reason": "x"}),
+    ("close", {"closing_reason": "unfounded"}),
+    ("comment", {}),
+    ("comment", {"text": 5}),
+])
+def test_bad_trigger_bodies_are_422(api: Api, trigger: str, body: Any) -> None:
+    case_id = f.to_escalated(api.cases)
+    assert_problem(api.post(f"/api/cases/{case_id}/{trigger}", "department_officer", body), 422)
+
+
+def test_malformed_json_and_bad_if_match_are_400(api: Api) -> None:
+    case_id = f.report(api.cases)
+    raw = api.client.post(f"/api/cases/{case_id}/comment", content=b'{"text": ',
+                          headers=api.auth("leader", **{"Content-Type": "application/json"}))
+    assert_problem(raw, 400)
+    assert_problem(api.post(f"/api/cases/{case_id}/comment", "leader", {"text": "a"},
+                            **{"If-Match": "latest"}), 400)
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    body = {**report_body(), "description": "x" * 300_000}
+    assert_problem(api.post("/api/cases", "grid_worker", body), 413)
+
+
+def test_unexpected_error_is_a_500_problem_without_internals(api: Api) -> None:
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("secret internals: password=hunter2")
+
+    app = create_app(api.cases, token_ttl=0)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        app.state.cases = Broken()
+        response = client.get(f"/api/cases/{f.report(api.cases)}",
+                              headers=api.auth("leader"))
+    body = assert_problem(response, 500)
+    assert "hunter2" not in response.text and body["request_id"]
