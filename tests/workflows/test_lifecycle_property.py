@@ -1,0 +1,161 @@
+"""Random trigger sequences by random roles, checked against the lifecycle table.
+
+For every command the expected outcome is read from ``workflows.lifecycle.RULES``: a cell
+the table forbids must raise IllegalTransition and append nothing; an allowed cell must
+land in the table's destination state, unless one of the aggregate's documented
+invariants refuses it (also appending nothing). After every step, the case rebuilt from
+the stored events must equal the aggregate the command produced in memory.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, event, settings, strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+
+from api.settings import Settings
+from api.wiring import open_cases
+from domain.case import HazardCase
+from domain.clock import FixedClock
+from domain.errors import DomainError, IllegalTransition, NotPermitted, SeparationOfDuties
+from domain.values import Actor, Evidence, Role
+from workflows import lifecycle
+from tests import factories as f
+
+# Two people per role, so separation of duties and department scoping both get exercised.
+UNITS = {Role.DEPARTMENT_OFFICER: ["fire", "housing"]}
+PEOPLE = [Actor(f"{role.value}-{i}", role, UNITS.get(role, [f.COMMUNITY, f.COMMUNITY])[i])
+          for role in Role for i in (0, 1) if role is not Role.SYSTEM] + [f.system]
+# The one person who is both a safety officer and an inspector, to try verifying one's own work.
+PEOPLE.append(Actor("safety_officer-0", Role.INSPECTOR, f.COMMUNITY))
+
+# Invariants the table cannot express; a refusal for one of these is an allowed outcome.
+INVARIANT_REFUSALS = (NotPermitted, SeparationOfDuties)
+INVARIANT_MESSAGES = ("must accept the escalation", "already accepted", "extension must move",
+                      "before the order date", "before the notice date")
+
+
+def params_for(trigger: str, case: Any, today: date, draw_bool: bool) -> dict[str, Any]:
+    deadline = date.fromisoformat(case.deadline) if case.deadline else today
+    builders = {
+        "notify": {"party": f.landlord},
+        "start_rectification": {},
+        "submit_rectification": {"measures": "已整改"},
+        "verify": {"passed": draw_bool, "reason": "仍有隐患"},
+        "refuse": {"reason": "拒不整改"},
+        "escalate": {"reason": "逾期"},
+        "accept_escalation": {},
+        "record_enforcement": {"decision_number": "D-1", "measure": "warning"},
+        "order_rectification": {"deadline": today + timedelta(days=7)},
+        "close": {"closing_reason": "enforced"},
+        "dismiss": {"closing_reason": "unfounded", "reason": "误报"},
+        "reopen": {"reason": "复发"},
+        "extend_deadline": {"deadline": deadline + timedelta(days=3), "reason": "延期"},
+        "comment": {"text": "备注"},
+        "attach_evidence": {"evidence": [Evidence("a.jpg", "image/jpeg", "b" * 64, 10)]},
+    }
+    missing = set(lifecycle.TRIGGERS) - set(builders) - {"report"}
+    assert not missing, f"add parameter builders for new triggers: {sorted(missing)}"
+    return builders[trigger]
+
+
+class Lifecycle(RuleBasedStateMachine):
+    cases = Bundle("cases")
+
+    @initialize()
+    def open_store(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.clock = FixedClock(datetime(2026, 3, 2, 1, tzinfo=timezone.utc))
+        self.service = open_cases(
+            Settings(sqlite_path=Path(self.folder.name) / "p.db", database_url=None),
+            clock=self.clock)
+        self.saved: list[Any] = []
+        real_save = self.service.save
+
+        def capture(*aggregates: Any) -> Any:
+            self.saved = [a for a in aggregates if isinstance(a, HazardCase)]
+            return real_save(*aggregates)
+
+        self.service.save = capture
+        self.places = 0
+
+    def teardown(self) -> None:
+        if hasattr(self, "service"):
+            self.service.shutdown()
+            self.folder.cleanup()
+
+    @rule(target=cases, reporter=st.sampled_from(PEOPLE))
+    def report(self, reporter: Actor):
+        self.places += 1
+        allowed = {r.dest for r in lifecycle.RULES
+                   if r.source == "new" and reporter.role in r.roles}
+        try:
+            result = self.service.report(reporter, place=f.place(self.places),
+                                         category="other", severity="general",
+                                         description="隐患")
+        except IllegalTransition:
+            assert not allowed
+            return None
+        assert {result.state} == allowed
+        return result.case_id
+
+    @rule(case_id=cases, data=st.data(), hours=st.integers(min_value=0, max_value=200))
+    def act_as_the_table_allows(self, case_id, data: st.DataObject, hours: int) -> None:
+        """Mostly walk allowed cells, so that every state is reached."""
+        if case_id is None:
+            return
+        state = self.service.get_case(case_id).state
+        rule_ = data.draw(st.sampled_from([r for r in lifecycle.RULES if r.source == state]))
+        actor = data.draw(st.sampled_from([p for p in PEOPLE if p.role in rule_.roles]))
+        self.act(case_id, rule_.trigger, actor, rule_.outcome != "failed", hours)
+
+    @rule(case_id=cases, trigger=st.sampled_from([t for t in lifecycle.TRIGGERS
+                                                  if t != "report"]),
+          actor=st.sampled_from(PEOPLE), passed=st.booleans(),
+          hours=st.integers(min_value=0, max_value=200))
+    def act(self, case_id, trigger: str, actor: Actor, passed: bool, hours: int) -> None:
+        """Any trigger by anyone: mostly cells the table forbids."""
+        if case_id is None:
+            return
+        self.clock.advance(hours=hours)
+        before = self.service.get_case(case_id)
+        outcome = ("passed" if passed else "failed") if trigger == "verify" else None
+        dests = {r.dest for r in lifecycle.RULES
+                 if (r.source, r.trigger) == (before.state, trigger) and actor.role in r.roles
+                 and r.outcome == outcome}
+        today = self.clock.now().date()
+        params = params_for(trigger, before, today, passed)
+        try:
+            result = self.service.act(case_id, trigger, actor, **params)
+        except IllegalTransition:
+            assert not dests, f"{trigger} from {before.state} by {actor.role} was refused"
+            assert self.service.get_case(case_id).version == before.version
+            return
+        except DomainError as refusal:
+            assert dests, f"table forbids {trigger} from {before.state}, got {refusal!r}"
+            assert isinstance(refusal, INVARIANT_REFUSALS) or any(
+                m in str(refusal) for m in INVARIANT_MESSAGES), repr(refusal)
+            assert self.service.get_case(case_id).version == before.version
+            return
+        assert {result.state} == dests
+        assert result.version == before.version + 1
+        event(f"{before.state} -{trigger}-> {result.state}")
+        self.last = case_id
+
+    @invariant()
+    def stored_events_rebuild_the_same_case(self) -> None:
+        for in_memory in getattr(self, "saved", []):
+            rebuilt = self.service.get_case(in_memory.id)
+            mine = {k: v for k, v in vars(in_memory).items() if k != "_pending_events"}
+            theirs = {k: v for k, v in vars(rebuilt).items() if k != "_pending_events"}
+            assert mine == theirs
+
+
+Lifecycle.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+TestLifecycle = Lifecycle.TestCase
