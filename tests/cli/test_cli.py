@@ -1,0 +1,84 @@
+"""The ``hazardflow`` command as a user runs it: a real process on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).with_name("hazardflow")
+
+
+@pytest.fixture
+def run(tmp_path):
+    env = {**os.environ, "HAZARDFLOW_SQLITE_PATH": str(tmp_path / "cli.db")}
+    env.pop("HAZARDFLOW_DATABASE_URL", None)
+
+    def _run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=120)
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return _run
+
+
+def token(run, name: str, role: str, unit: str) -> str:
+    return run("users", "add", name, "--role", role, "--unit", unit).stdout.strip()
+
+
+def test_report_act_and_show_a_case(run):
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    out = run("case", "report", "--token", gw, "--place-id", "P1", "--place-name", "出租屋",
+              "--place-kind", "rental_house", "--grid", "YS-C01-G01", "--community", "YS-C01",
+              "--category", "flying_wire_charging", "--description", "飞线充电").stdout
+    number = out.split()[0]
+    assert number.startswith("HZ-") and "found v1" in out
+    assert "notified v2" in run("case", "act", number, "notify", "--token", so,
+                                "--party-name", "陈", "--party-role", "landlord").stdout
+    run("case", "act", number, "refuse", "--token", so, "--reason", "拒不整改")
+    shown = run("case", "show", number).stdout
+    assert "refuse -> escalated" in shown and "by chen (safety_officer, YS-C01)" in shown
+    assert "拒不整改" in shown and "department=fire" in shown
+    history = json.loads(run("case", "show", number, "--json").stdout)["history"]
+    assert [h["trigger"] for h in history] == ["report", "notify", "refuse"]
+    assert history[0]["actor"] == {"id": "li", "role": "grid_worker", "unit": "YS-C01-G01"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("case", "show", "HZ-2026-000404"), "no hazard case HZ-2026-000404"),
+    (("case", "act", "HZ-2026-000001", "notify", "--token", "nope"), "unknown token"),
+    (("users", "add", "x", "--role", "grid_worker", "--unit", " "), "unit must not be empty"),
+])
+def test_a_mistake_prints_one_line_and_exits_2(run, args, message):
+    done = run(*args, ok=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {message}"
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_an_illegal_trigger_and_a_missing_option_are_named(run):
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    run("case", "report", "--token", gw, "--place-id", "P1", "--place-name", "店",
+        "--place-kind", "small_venue", "--grid", "YS-C01-G01", "--community", "YS-C01",
+        "--category", "gas_safety", "--description", "燃气")
+    done = run("case", "act", "HZ-2026-000001", "notify", "--token", gw, "--party-name", "王",
+               "--party-role", "tenant", ok=False)
+    assert done.returncode == 2 and "only safety_officer may notify" in done.stderr
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    done = run("case", "act", "HZ-2026-000001", "dismiss", "--token", so, ok=False)
+    assert done.returncode == 2 and "dismiss needs --closing-reason, --reason" in done.stderr
+
+
+def test_demo_builds_a_store_and_shows_a_case(run, tmp_path):
+    out = run("demo", "--cases", "60", "--seed", "7").stdout
+    assert "60 cases" in out and "history (times in China local time)" in out
+    assert (tmp_path / "cli.db").exists()
+    again = run("demo", "--cases", "60", ok=False)
+    assert again.returncode == 2 and "already holds" in again.stderr
