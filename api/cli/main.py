@@ -24,11 +24,12 @@ app = typer.Typer(
 
 def _register() -> None:
     # One line per command group; each module owns its group.
-    from api.cli import case, demo, users
+    from api.cli import case, demo, lifecycle, users
 
     app.add_typer(case.app, name="case")
     app.add_typer(users.app, name="users")
     app.command("demo")(demo.demo)
+    app.command("lifecycle")(lifecycle.show_lifecycle)
 
 
 _register()
