@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import Environment, EnvType
 from eventsourcing.persistence import IntegrityError
 
 from domain.case import Act, HazardCase
@@ -27,13 +28,15 @@ from domain.errors import (
     CaseNotFound,
     DomainError,
     IdempotencyMismatch,
+    NotPermitted,
     ProbableDuplicate,
     VersionConflict,
 )
 from domain.events import CaseEvent
 from domain.timeutil import local_date, require_aware
-from domain.values import Actor, Department, Evidence, Party, Place
+from domain.values import Actor, Department, Evidence, Party, Place, Role
 from workflows import lifecycle
+from workflows.deadlines import current_level, local_day, require_due
 from workflows.fingerprint import fingerprint
 from workflows.numbering import CaseNumbers
 from workflows.policy import Policy
@@ -80,6 +83,12 @@ class CaseStore(Application):
     """
 
     name = "HazardCases"
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Only the environment we are given: eventsourcing would otherwise also read
+        # os.environ, where a stray POSTGRES_* or HAZARDCASES_* key would silently win over
+        # hazardflow's own settings.
+        return Environment(name, dict(env or {}))
 
 
 class HazardCases:
@@ -303,6 +312,94 @@ class HazardCases:
         evidence = list(evidence)
         return self._act(ref, actor, "attach_evidence", dict(evidence=evidence, note=note),
                          lambda case, act: case.attach_evidence(act, evidence, note), **common)
+
+    # -- the engine's own commands (run by the tick, ``workflows.escalation``) ------------
+    # Each checks again, inside the command and against the case as stored now, that its
+    # action is still due (``workflows.deadlines``); the tick passes a deterministic
+    # command id, so a concurrent tick's attempt is a replay, not a second event.
+
+    def remind_deadline(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "remind_deadline", act)
+            case.remind_deadline(act, self.policy.reminder_rule(), self.policy.version)
+
+        return self._act(ref, actor, "remind_deadline", {}, apply, **common)
+
+    def miss_deadline(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        """The deadline passed with no rectification submitted: record it (逾期未整改)."""
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "miss_deadline", act)
+            case.miss_deadline(act, self._missed_rule(case), self.policy.version)
+
+        return self._act(ref, actor, "miss_deadline", {}, apply, **common)
+
+    def escalate_missed(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        """A case whose deadline was missed goes to its routed department."""
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "escalate_missed", act)
+            case.escalate(act, self._missed_rule(case), *self._route(case, None))
+
+        return self._act(ref, actor, "escalate", {"missed": True}, apply, **common)
+
+    def _missed_rule(self, case: HazardCase) -> str:
+        return self.policy.rule(f"deadline {case.deadline} passed: escalate to the routed "
+                                f"department (escalation.chain starts at "
+                                f"{self.policy.first_level().value})")
+
+    def escalate_at_once(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        """A major hazard goes to its department at once, under supervised listing."""
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "escalate_at_once", act)
+            rule = self.policy.rule("major_hazard.escalate_at_once = true")
+            case.escalate(act, rule, *self._route(case, None))
+            if self.policy.supervised_listing(case.severity):
+                case.list_supervised(self._then(case, act, "list_supervised"),
+                                     self.policy.rule("major_hazard.supervised_listing = true"),
+                                     self.policy.version)
+
+        return self._act(ref, actor, "escalate", {"at_once": True}, apply, **common)
+
+    def list_supervised(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "list_supervised", act)
+            case.list_supervised(act, self.policy.rule("major_hazard.supervised_listing = true"),
+                                 self.policy.version)
+
+        return self._act(ref, actor, "list_supervised", {}, apply, **common)
+
+    def flag_verification_overdue(self, ref: UUID | str, actor: Actor,
+                                  **common: Any) -> CommandResult:
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "flag_verification_overdue", act)
+            due, rule = self.policy.verification_due(local_day(case.submitted_at))
+            case.flag_verification_overdue(act, due, case.place["community"], rule,
+                                           self.policy.version)
+
+        return self._act(ref, actor, "flag_verification_overdue", {}, apply, **common)
+
+    def raise_escalation_level(self, ref: UUID | str, actor: Actor,
+                               **common: Any) -> CommandResult:
+        """No one accepted the escalation within its level's limit: it climbs one level."""
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "raise_escalation_level", act)
+            level, since = current_level(case, self.policy)
+            higher = self.policy.next_level(level)
+            _, rule = self.policy.acceptance_due(level, local_day(since))
+            case.raise_escalation_level(act, level, getattr(higher, "value", level),
+                                        f"not accepted in time: {rule}", self.policy.version)
+
+        return self._act(ref, actor, "raise_escalation_level", {}, apply, **common)
+
+    def _require_due(self, case: HazardCase, action: str, act: Act) -> None:
+        if act.actor.role is not Role.SYSTEM:
+            raise NotPermitted(f"only the engine runs {action}, not {act.actor.id}")
+        require_due(case, action, self.policy, act.occurred_at)
+
+    @staticmethod
+    def _then(case: HazardCase, act: Act, trigger: str) -> Act:
+        """The next act of the same command, decided from the state the last one left."""
+        to = lifecycle.next_state(case.state, trigger, act.actor.role)
+        return Act(act.actor, trigger, to, act.occurred_at, act.recorded_at)
 
     def act(self, ref: UUID | str, trigger: str, actor: Actor, **params: Any) -> CommandResult:
         """Run ``trigger`` by name (the CLI and the HTTP API dispatch through here)."""
