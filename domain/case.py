@@ -21,7 +21,7 @@ from eventsourcing.domain import Aggregate
 from domain import events as ev
 from domain.chain import Chained
 from domain.errors import DomainError, NotPermitted, SeparationOfDuties
-from domain.timeutil import iso, local_date, parse_instant, require_aware
+from domain.timeutil import end_of_local_day, iso, local_date, parse_instant, require_aware
 from domain.values import (
     Actor,
     Category,
@@ -105,6 +105,12 @@ class HazardCase(Chained, Aggregate):
         self.closed_at: str | None = None
         self.duplicate_of: str | None = None
         self.extensions = 0
+        # Kept by the deadline and escalation tick (``workflows.escalation``).
+        self.reminded_for: str | None = None
+        self.missed_deadline: str | None = None
+        self.verification_flagged_for: str | None = None
+        self.escalation_level: dict[str, str] | None = None
+        self.supervised = False
 
     # -- creation -------------------------------------------------------------------------
 
@@ -291,6 +297,56 @@ class HazardCase(Chained, Aggregate):
     def comment(self, act: Act, text: str) -> None:
         self._check(act)
         self.trigger_event(ev.CommentAdded, **act.fields(require_text(text, "comment")))
+
+    # -- what the engine does on its own (deadline and escalation tick) -------------------
+
+    def remind_deadline(self, act: Act, rule: str, policy_version: str) -> None:
+        self._check(act)
+        if self.deadline is None or self.reminded_for == self.deadline:
+            raise DomainError(f"no deadline of {self.number} is waiting for a reminder")
+        self.trigger_event(ev.DeadlineReminded, deadline=self.deadline, rule=rule,
+                           policy_version=policy_version, **act.fields(rule))
+
+    def miss_deadline(self, act: Act, rule: str, policy_version: str) -> None:
+        """Record that the deadline passed; the caller escalates in the same save."""
+        self._check(act)
+        if self.deadline is None or local_date(act.occurred_at) <= date.fromisoformat(
+                self.deadline):
+            raise DomainError(f"the deadline {self.deadline} of {self.number} has not passed")
+        due_at = end_of_local_day(date.fromisoformat(self.deadline))
+        self.trigger_event(ev.DeadlineMissed, deadline=self.deadline, due_at=iso(due_at),
+                           rule=rule, policy_version=policy_version, **act.fields(rule))
+
+    def flag_verification_overdue(self, act: Act, due: date, unit: str, rule: str,
+                                  policy_version: str) -> None:
+        self._check(act)
+        if self.submitted_at is None or self.verification_flagged_for == self.submitted_at:
+            raise DomainError(f"no submitted rectification of {self.number} to flag")
+        if local_date(act.occurred_at) <= due:
+            raise DomainError(f"the re-inspection of {self.number} is due by {due}")
+        self.trigger_event(
+            ev.VerificationOverdue, submitted_at=self.submitted_at, due=due.isoformat(),
+            desk="inspector", unit=unit, rule=rule, policy_version=policy_version,
+            **act.fields(rule))
+
+    def raise_escalation_level(self, act: Act, previous: str, level: str, rule: str,
+                               policy_version: str) -> None:
+        self._check(act)
+        if self.escalation_accepted:
+            raise DomainError(f"the escalation of {self.number} is already accepted")
+        if previous == level:
+            raise DomainError(f"the escalation of {self.number} is already at {level}")
+        self.trigger_event(
+            ev.EscalationLevelRaised, level=level, previous_level=previous,
+            department=self.department, rule=rule, policy_version=policy_version,
+            **act.fields(rule))
+
+    def list_supervised(self, act: Act, rule: str, policy_version: str) -> None:
+        self._check(act)
+        if self.supervised:
+            raise DomainError(f"{self.number} is already under supervised listing")
+        self.trigger_event(ev.SupervisedListingImposed, rule=rule,
+                           policy_version=policy_version, **act.fields(rule))
 
     # -- guards ---------------------------------------------------------------------------
 

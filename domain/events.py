@@ -215,6 +215,77 @@ class EvidenceAttached(CaseEvent):
         case.evidence = case.evidence + list(self.evidence)
 
 
+# -- what the engine records on its own (the deadline and escalation tick) ---------------
+# Each carries the ``rule`` that fired (with the rules version in its text) and the
+# ``policy_version`` itself, so a historical rebuild explains itself with the rules then
+# in force.
+
+
+class DeadlineReminded(CaseEvent):
+    """A reminder that the rectification deadline is near (整改期限提醒)."""
+
+    deadline: str
+    rule: str
+    policy_version: str
+
+    def evolve(self, case: Any) -> None:
+        case.reminded_for = self.deadline
+
+
+class DeadlineMissed(CaseEvent):
+    """The rectification deadline passed with no rectification submitted (逾期未整改).
+
+    Recorded with the escalation it causes, in the same transaction.
+    """
+
+    deadline: str
+    due_at: str
+    rule: str
+    policy_version: str
+
+    def evolve(self, case: Any) -> None:
+        case.missed_deadline = self.deadline
+
+
+class VerificationOverdue(CaseEvent):
+    """A submitted rectification was not re-inspected in time: slow action on the
+    inspector's desk (复查超时)."""
+
+    submitted_at: str
+    due: str
+    desk: str
+    unit: str
+    rule: str
+    policy_version: str
+
+    def evolve(self, case: Any) -> None:
+        case.verification_flagged_for = self.submitted_at
+
+
+class EscalationLevelRaised(CaseEvent):
+    """No one accepted the escalation within its level's limit: it climbs one level."""
+
+    level: str
+    previous_level: str
+    department: str
+    rule: str
+    policy_version: str
+
+    def evolve(self, case: Any) -> None:
+        case.escalation_level = {"level": self.level, "since": self.occurred_at,
+                                 "escalated_at": case.escalated_at}
+
+
+class SupervisedListingImposed(CaseEvent):
+    """A major hazard put under supervised listing (挂牌督办)."""
+
+    rule: str
+    policy_version: str
+
+    def evolve(self, case: Any) -> None:
+        case.supervised = True
+
+
 CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = (
     Reported,
     NoticeIssued,
@@ -232,4 +303,9 @@ CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = (
     DeadlineExtended,
     CommentAdded,
     EvidenceAttached,
+    DeadlineReminded,
+    DeadlineMissed,
+    VerificationOverdue,
+    EscalationLevelRaised,
+    SupervisedListingImposed,
 )

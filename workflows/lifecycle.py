@@ -97,6 +97,14 @@ TRANSITIONS = [
     _t("reopen", "closed", "found", R.SAFETY_OFFICER, R.GRID_WORKER),
     _t("extend_deadline", ["notified", "rectifying"], None, R.STREET_SUPERVISOR),
     _t("comment", ["found", "notified", "rectifying", "escalated", "closed"], None, *COMMENTERS),
+    # The engine's own triggers, run by the deadline and escalation tick
+    # (``workflows.escalation``): reminders, missed deadlines, slow re-inspections,
+    # unaccepted escalations climbing a level, supervised listing of major hazards.
+    _t("remind_deadline", ["notified", "rectifying.in_progress"], None, R.SYSTEM),
+    _t("miss_deadline", ["notified", "rectifying.in_progress"], None, R.SYSTEM),
+    _t("flag_verification_overdue", "rectifying.awaiting_verification", None, R.SYSTEM),
+    _t("raise_escalation_level", "escalated", None, R.SYSTEM),
+    _t("list_supervised", ["found", "notified", "rectifying", "escalated"], None, R.SYSTEM),
     _t("attach_evidence", ["found", "notified", "rectifying", "escalated", "closed"], None,
        *ATTACHERS),
 ]
@@ -173,6 +181,11 @@ def next_state(state: str, trigger: str, role: Role, outcome: str | None = None)
     outcomes = sorted(str(r.outcome) for r in permitted)
     raise IllegalTransition(state, trigger, role.value, allowed_triggers(state, role),
                             f"{trigger} needs an outcome, one of {', '.join(outcomes)}")
+
+
+def engine_triggers() -> tuple[str, ...]:
+    """Triggers only the system itself runs (no person, no HTTP route)."""
+    return tuple(t for t in TRIGGERS if roles_for(t) == frozenset({R.SYSTEM}))
 
 
 def roles_for(trigger: str) -> frozenset[Role]:

@@ -24,6 +24,7 @@ from domain.values import (
     PlaceKind,
     Severity,
 )
+from workflows import lifecycle
 
 WHEN = "2026-03-02T09:30:00+08:00"
 
@@ -279,4 +280,6 @@ TRIGGER_BODIES: dict[str, type[CommandIn]] = {
 # Lifecycle triggers with routes of their own elsewhere (not a JSON command body).
 SERVED_ELSEWHERE: dict[str, str] = {
     "attach_evidence": "POST /api/cases/{case}/evidence (evidence upload, the audit routes)",
+    # Run by the engine only (role system): `hazardflow escalate-due` and the worker.
+    **{t: "the deadline and escalation tick" for t in lifecycle.engine_triggers()},
 }

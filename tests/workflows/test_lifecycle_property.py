@@ -36,7 +36,8 @@ PEOPLE.append(Actor("safety_officer-0", Role.INSPECTOR, f.COMMUNITY))
 # Invariants the table cannot express; a refusal for one of these is an allowed outcome.
 INVARIANT_REFUSALS = (NotPermitted, SeparationOfDuties)
 INVARIANT_MESSAGES = ("must accept the escalation", "already accepted", "extension must move",
-                      "before the order date", "before the notice date")
+                      "before the order date", "before the notice date",
+                      "is not due on")  # an engine trigger run before its time
 
 
 def params_for(trigger: str, case: Any, today: date, draw_bool: bool) -> dict[str, Any]:
@@ -57,6 +58,8 @@ def params_for(trigger: str, case: Any, today: date, draw_bool: bool) -> dict[st
         "extend_deadline": {"deadline": deadline + timedelta(days=3), "reason": "延期"},
         "comment": {"text": "备注"},
         "attach_evidence": {"evidence": [Evidence("a.jpg", "image/jpeg", "b" * 64, 10)]},
+        # The engine's triggers take nothing: the rules and the case decide what is due.
+        **{trigger: {} for trigger in lifecycle.engine_triggers()},
     }
     missing = set(lifecycle.TRIGGERS) - set(builders) - {"report"}
     assert not missing, f"add parameter builders for new triggers: {sorted(missing)}"

@@ -1,0 +1,252 @@
+"""The deadline and escalation tick, on a fake clock, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from domain.errors import DomainError
+from domain.timeutil import LOCAL_TZ
+from domain.values import SYSTEM_ACTOR
+from projections.due import StoreDueIndex
+from tests import factories as f
+from workflows.escalation import EscalationTick, TickReport
+
+
+def tick(cases) -> TickReport:
+    return EscalationTick(cases, StoreDueIndex(cases)).run()
+
+
+def at(clock, day: str, hour: int = 9) -> None:
+    """Move the fake clock to ``hour`` o'clock China time on ``day``."""
+    clock.set(datetime.fromisoformat(f"{day}T{hour:02d}:00").replace(tzinfo=LOCAL_TZ))
+
+
+def kinds(cases, case_id) -> list[str]:
+    return [type(e).__name__ for e in cases.history(case_id)]
+
+
+def notified(cases, n: int = 1, category: str = "gas_safety", **kw):
+    """A case notified on Monday 2026-03-02 with the policy's deadline."""
+    case_id = f.report(cases, n, category=category, **kw)
+    cases.notify(case_id, f.safety_officer, party=f.landlord)
+    return case_id
+
+
+def test_a_notified_case_past_its_deadline_is_escalated_to_its_routed_department(cases, clock):
+    case_id = notified(cases, category="gas_safety")  # general: 7 working days -> 11 March
+    assert cases.get_case(case_id).deadline == "2026-03-11"
+    at(clock, "2026-03-11", 23)
+    tick(cases)
+    assert "CaseEscalated" not in kinds(cases, case_id)  # the deadline day is still met
+    at(clock, "2026-03-12", 0)
+    report = tick(cases)
+    assert report.applied["miss_deadline"] == 1 and report.applied["escalate_missed"] == 1
+    case = cases.get_case(case_id)
+    assert case.state == "escalated" and case.department == "urban_management"
+    *_, missed, escalated = cases.history(case_id)
+    assert type(missed).__name__ == "DeadlineMissed" and missed.deadline == "2026-03-11"
+    assert missed.due_at == "2026-03-11T16:00:00.000000+00:00"
+    assert escalated.actor == SYSTEM_ACTOR.as_dict()
+    assert escalated.department == "urban_management"
+    assert "deadline 2026-03-11 passed" in escalated.reason
+    assert escalated.rule.startswith(f"rules {cases.policy.version}: routing.category.gas_safety")
+    assert missed.policy_version == cases.policy.version
+
+
+def test_routing_by_place_kind_is_followed(cases, clock):
+    case_id = notified(cases, category="gas_safety", kind="enterprise")
+    at(clock, "2026-03-12")
+    tick(cases)
+    assert cases.get_case(case_id).department == "emergency_management"
+
+
+def test_a_reminder_is_recorded_once_before_the_deadline(cases, clock):
+    case_id = notified(cases, category="gas_safety")  # deadline Wed 11 March
+    at(clock, "2026-03-09")
+    tick(cases)
+    assert "DeadlineReminded" not in kinds(cases, case_id)
+    at(clock, "2026-03-10")  # one working day before
+    tick(cases)
+    tick(cases)
+    assert kinds(cases, case_id).count("DeadlineReminded") == 1
+    reminder = cases.history(case_id)[-1]
+    assert reminder.deadline == "2026-03-11" and "reminders.before_deadline" in reminder.rule
+
+
+def test_a_deadline_across_the_spring_festival_counts_holidays_and_make_up_days(cases, clock):
+    at(clock, "2026-02-12")
+    case_id = notified(cases, category="gas_safety")
+    notice = cases.history(case_id)[-1]
+    assert notice.deadline == "2026-02-28"  # Sat 28 Feb is a make-up working day
+    assert "deadlines.general = 7 working days after 2026-02-12" in notice.rule
+    at(clock, "2026-02-28", 20)
+    tick(cases)
+    assert cases.get_case(case_id).state == "notified"
+    at(clock, "2026-03-01")
+    tick(cases)
+    assert cases.get_case(case_id).state == "escalated"
+
+
+def test_a_blocked_fire_exit_over_national_day_is_due_the_next_working_day(cases, clock):
+    at(clock, "2026-09-30")
+    case_id = notified(cases, category="blocked_fire_exit")
+    assert cases.get_case(case_id).deadline == "2026-10-08"
+    at(clock, "2026-10-08", 22)
+    tick(cases)
+    assert cases.get_case(case_id).state == "notified"
+
+
+def test_a_major_hazard_escalates_at_once_under_supervised_listing(cases, clock):
+    case_id = f.report(cases, severity="major", category="flammable_storage",
+                       kind="small_venue")
+    report = tick(cases)
+    assert report.applied["escalate_at_once"] == 1
+    case = cases.get_case(case_id)
+    assert case.state == "escalated" and case.department == "market_regulation"
+    assert case.supervised
+    assert kinds(cases, case_id)[-2:] == ["CaseEscalated", "SupervisedListingImposed"]
+    escalated = cases.history(case_id)[-2]
+    assert "major_hazard.escalate_at_once" in escalated.reason
+    assert tick(cases).applied == {}
+
+
+def test_a_refused_major_hazard_is_listed_and_not_escalated_twice(cases, clock):
+    case_id = f.to_escalated(cases, severity="major", accepted=False)
+    tick(cases)
+    assert kinds(cases, case_id).count("SupervisedListingImposed") == 1
+    assert kinds(cases, case_id).count("CaseEscalated") == 0
+
+
+def test_an_unaccepted_escalation_climbs_one_level_after_its_limit(cases, clock):
+    case_id = f.to_escalated(cases, accepted=False)  # refused on Monday 2 March
+    at(clock, "2026-03-04", 23)  # community safety office: 2 working days, until Wed
+    tick(cases)
+    assert "EscalationLevelRaised" not in kinds(cases, case_id)
+    at(clock, "2026-03-05")
+    tick(cases)
+    raised = cases.history(case_id)[-1]
+    assert type(raised).__name__ == "EscalationLevelRaised"
+    assert (raised.previous_level, raised.level) == ("community_safety_office",
+                                                      "street_safety_office")
+    assert raised.department == "fire" and raised.actor == SYSTEM_ACTOR.as_dict()
+    assert "escalation.chain[community_safety_office].accept_within" in raised.reason
+    at(clock, "2026-03-09")  # street office since Thu 5: 2 working days, until Mon 9
+    tick(cases)
+    assert kinds(cases, case_id).count("EscalationLevelRaised") == 1
+    at(clock, "2026-03-10")
+    tick(cases)
+    assert cases.history(case_id)[-1].level == "department"
+    at(clock, "2026-04-30")  # the top of the chain: it stays, overdue on the board
+    tick(cases)
+    assert kinds(cases, case_id).count("EscalationLevelRaised") == 2
+
+
+def test_an_accepted_escalation_does_not_climb(cases, clock):
+    case_id = f.to_escalated(cases, accepted=True)
+    at(clock, "2026-03-20")
+    tick(cases)
+    assert "EscalationLevelRaised" not in kinds(cases, case_id)
+
+
+def test_an_extension_granted_before_the_deadline_prevents_escalation(cases, clock):
+    case_id = f.to_notified(cases)  # deadline Monday 9 March
+    at(clock, "2026-03-06")
+    cases.extend_deadline(case_id, f.street_supervisor, deadline=date(2026, 3, 20),
+                          reason="需采购消防器材")
+    at(clock, "2026-03-16")
+    tick(cases)
+    assert cases.get_case(case_id).state == "notified"
+    assert "DeadlineMissed" not in kinds(cases, case_id)
+    at(clock, "2026-03-21")
+    tick(cases)
+    assert cases.get_case(case_id).state == "escalated"
+    assert [e.deadline for e in cases.history(case_id)
+            if type(e).__name__ == "DeadlineMissed"] == ["2026-03-20"]
+
+
+def test_closed_and_dismissed_cases_are_never_escalated(cases, clock):
+    dismissed = f.to_notified(cases, 1)
+    cases.dismiss(dismissed, f.safety_officer, closing_reason="unfounded", reason="误报")
+    closed = f.to_awaiting_verification(cases, 2)
+    cases.verify(closed, f.inspector, passed=True)
+    major_closed = f.report(cases, 3, severity="major")
+    cases.dismiss(major_closed, f.safety_officer, closing_reason="unfounded", reason="误报")
+    at(clock, "2026-06-01")
+    report = tick(cases)
+    assert report.applied == {} and report.candidates == 0
+    for case_id in (dismissed, closed, major_closed):
+        assert cases.get_case(case_id).state == "closed"
+        assert not {"DeadlineMissed", "CaseEscalated"} & set(kinds(cases, case_id))
+
+
+def test_a_submitted_rectification_is_not_overdue_but_a_slow_inspection_is_flagged(cases, clock):
+    case_id = f.to_awaiting_verification(cases)  # submitted Monday 2 March, deadline 9 March
+    at(clock, "2026-03-05", 23)  # re-inspection within 3 working days: until Thu 5
+    tick(cases)
+    assert "VerificationOverdue" not in kinds(cases, case_id)
+    at(clock, "2026-03-10")
+    tick(cases)
+    tick(cases)
+    assert cases.get_case(case_id).state == "rectifying.awaiting_verification"
+    flags = [e for e in cases.history(case_id) if type(e).__name__ == "VerificationOverdue"]
+    assert len(flags) == 1
+    assert (flags[0].desk, flags[0].unit, flags[0].due) == ("inspector", f.COMMUNITY,
+                                                            "2026-03-05")
+    # A failed verification sends it back past its deadline: then it is overdue.
+    cases.verify(case_id, f.inspector, passed=False, reason="仍有飞线")
+    tick(cases)
+    assert cases.get_case(case_id).state == "escalated"
+
+
+def test_a_person_cannot_run_the_engine_s_triggers(cases, clock):
+    case_id = f.to_notified(cases)
+    at(clock, "2026-03-12")
+    with pytest.raises(DomainError):
+        cases.miss_deadline(case_id, f.street_supervisor)
+    with pytest.raises(DomainError, match="only the engine"):
+        cases.escalate_at_once(case_id, f.safety_officer)
+
+
+def test_an_action_no_longer_due_is_refused_inside_the_command(cases, clock):
+    case_id = f.to_notified(cases)
+    with pytest.raises(DomainError, match="not due"):
+        cases.miss_deadline(case_id, SYSTEM_ACTOR)
+    assert kinds(cases, case_id) == ["Reported", "NoticeIssued"]
+
+
+def test_a_tick_s_commands_are_idempotent(cases, clock):
+    case_id = f.to_notified(cases)
+    at(clock, "2026-03-10")
+    first = tick(cases)
+    again = cases.miss_deadline(case_id, SYSTEM_ACTOR,
+                                command_id=f"deadline-missed:{case_id}:1:2026-03-09")
+    assert again.replayed
+    assert first.applied["miss_deadline"] == 1
+    assert kinds(cases, case_id).count("DeadlineMissed") == 1
+
+
+def test_the_index_finds_only_what_is_due(cases, clock):
+    due = f.to_notified(cases, 1)
+    f.to_notified(cases, 2)
+    f.to_rectifying(cases, 3)
+    cases.extend_deadline(f.to_notified(cases, 4), f.street_supervisor,
+                          deadline=date(2026, 4, 1), reason="延期")
+    f.to_awaiting_verification(cases, 5)
+    f.report(cases, 6)
+    at(clock, "2026-03-05")  # reminders for Mon 9 March fall due on Fri 6 March
+    assert tick(cases).candidates == 0
+    at(clock, "2026-03-10")
+    report = tick(cases)
+    assert report.candidates == 4  # 1, 2, 3 overdue; 5's re-inspection is slow
+    assert report.applied["escalate_missed"] == 3
+    assert report.applied["flag_verification_overdue"] == 1
+    assert cases.get_case(due).state == "escalated"
+
+
+def test_a_tick_after_a_long_pause_catches_up(cases, clock):
+    ids = [f.to_notified(cases, n) for n in range(1, 4)]
+    clock.advance(days=30)
+    assert tick(cases).applied["escalate_missed"] == 3
+    assert all(cases.get_case(i).state == "escalated" for i in ids)
