@@ -181,6 +181,8 @@ def attach(cases, blobs: BlobStore, ref: UUID | str, actor: Actor,  # type: igno
            command_id: str | None = None):
     """Store ``files`` and put their references on the case in one event.
 
+    Returns the command's result and the references recorded.
+
     The caller's right to attach is checked before any byte is stored; a file stored for
     a command that then fails stays in the store unreferenced, which is harmless (the
     store is content-addressed) and never shown to anyone.
@@ -188,5 +190,6 @@ def attach(cases, blobs: BlobStore, ref: UUID | str, actor: Actor,  # type: igno
     case = cases.get_case(ref)
     lifecycle.next_state(case.state, "attach_evidence", actor.role)
     evidence = [blobs.put(stream, name) for name, stream in files]
-    return cases.attach_evidence(case.id, actor, evidence=evidence, note=note,
-                                 command_id=command_id)
+    result = cases.attach_evidence(case.id, actor, evidence=evidence, note=note,
+                                   command_id=command_id)
+    return result, evidence

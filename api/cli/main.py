@@ -30,6 +30,10 @@ def _register() -> None:
     app.add_typer(users.app, name="users")
     app.command("demo")(demo.demo)
     app.command("lifecycle")(lifecycle.show_lifecycle)
+    from api.cli import attach, audit
+
+    case.app.command("attach")(attach.attach)
+    app.add_typer(audit.app, name="audit")
 
 
 _register()
