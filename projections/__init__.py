@@ -41,10 +41,13 @@ from projections.framework import Projection
 
 def all_projections() -> list[Projection]:
     """Fresh instances of every read model, in a stable order."""
+    from projections.accountability import Accountability
     from projections.audit import AuditTrail
     from projections.ledger import Ledger
+    from projections.risk import RiskGrades
+    from projections.stats import Statistics
 
-    return [Ledger(), AuditTrail()]
+    return [Ledger(), Accountability(), AuditTrail(), RiskGrades(), Statistics()]
 
 
 def by_names(names: list[str] | None) -> list[Projection]:

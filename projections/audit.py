@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, day_end, day_start
@@ -64,6 +65,10 @@ class AuditFilter:
     until: date | None = None
     time: str = "occurred"  # which time the date range applies to: occurred | recorded
 
+    def __post_init__(self) -> None:
+        if self.time not in ("occurred", "recorded"):
+            raise DomainError(f"time must be occurred or recorded, not {self.time!r}")
+
 
 COLUMNS = (
     Column("seq", "Seq", "序号", "int"),
@@ -83,8 +88,6 @@ COLUMNS = (
 def query(db: Db, filters: AuditFilter | None = None, *, as_of: date,
           basis: str = "recorded") -> Report:
     f = filters or AuditFilter()
-    if f.time not in ("occurred", "recorded"):
-        raise ValueError(f"time must be occurred or recorded, not {f.time!r}")
     where, params = ["1 = 1"], []
     if f.case:
         where.append("(case_id = ? OR number = ?)")

@@ -29,6 +29,11 @@ def _register() -> None:
     app.add_typer(case.app, name="case")
     app.add_typer(users.app, name="users")
     app.command("demo")(demo.demo)
+    from api.cli import projections, report
+
+    app.add_typer(projections.app, name="projections")
+    app.command("worker")(projections.worker)
+    app.add_typer(report.app, name="report")
     app.command("lifecycle")(lifecycle.show_lifecycle)
     from api.cli import attach, audit
 

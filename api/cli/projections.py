@@ -1,0 +1,98 @@
+"""``hazardflow projections status|catch-up|rebuild`` and ``hazardflow worker``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from api.cli.context import service, settings
+from projections import by_names
+from projections.runner import Progress as OnProgress
+from projections.runner import Runner
+from projections.worker import work
+
+app = typer.Typer(help="Read models (ledger, accountability, audit, risk, stats): status, "
+                       "catch-up, rebuild.", no_args_is_help=True)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[OnProgress]:
+    """A rich progress bar over notification ids, for catch-up, rebuild and as-of reports."""
+    console = Console(stderr=True)
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), transient=True, console=console,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+@app.command("status")
+def status() -> None:
+    """Each projection's position against the head of the event log."""
+    table = Table(title=f"projections in {settings().describe_store()}")
+    for heading in ("projection", "position", "head", "version", "state"):
+        table.add_column(heading)
+    for s in Runner(service(), by_names(None)).status():
+        if s.stored_version is None:
+            state = "not built"
+        elif s.stored_version != s.version:
+            state = f"version {s.stored_version} stored: rebuilt on next catch-up"
+        else:
+            state = "up to date" if s.up_to_date else "behind"
+        table.add_row(s.name, str(s.position), str(s.head), str(s.version), state)
+    Console().print(table)
+
+
+@app.command("catch-up")
+def catch_up(names: Optional[list[str]] = typer.Argument(
+        None, help="projections to catch up (default: all)")) -> None:
+    """Apply the events recorded since each projection's position."""
+    runner = Runner(service(), by_names(names))
+    with progress_bar("catching up") as advance:
+        read = runner.catch_up(advance)
+    typer.echo(f"applied {read} events; {', '.join(p.name for p in runner.projections)} "
+               f"at {runner.source.head()}")
+
+
+@app.command("rebuild")
+def rebuild(names: Optional[list[str]] = typer.Argument(
+        None, help="projections to rebuild (default: all)")) -> None:
+    """Empty the projections' tables and apply every event from the first."""
+    runner = Runner(service(), by_names(names))
+    with progress_bar("rebuilding") as advance:
+        read = runner.rebuild(advance)
+    typer.echo(f"rebuilt {', '.join(p.name for p in runner.projections)} from {read} events")
+
+
+def worker(interval: float = typer.Option(2.0, min=0.1, help="seconds to wait when idle"),
+           ) -> None:
+    """Keep every projection caught up (and run the periodic ticks) until Ctrl-C."""
+    cases = service()
+    runner = Runner(cases, by_names(None))
+    typer.echo(f"worker on {settings().describe_store()}; Ctrl-C to stop", err=True)
+
+    def report(applied: int) -> None:
+        if applied:
+            typer.echo(f"applied {applied} events (head {runner.source.head()})", err=True)
+
+    try:
+        work(cases, runner, interval=interval, on_round=report)
+    except KeyboardInterrupt:
+        typer.echo("worker stopped", err=True)

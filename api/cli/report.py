@@ -1,0 +1,126 @@
+"""``hazardflow report ledger|accountability|audit|risk|stats``: now, or as of a past date."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from api.cli.case import parse_day
+from api.cli.context import service
+from api.cli.projections import progress_bar
+from domain.errors import DomainError
+from projections.accountability import AccountabilityFilter
+from projections.audit import AuditFilter
+from projections.ledger import LedgerFilter
+from projections.render import FORMATS, LANGS, render, rich_table
+from projections.reports import check, read
+from projections.risk import RiskFilter
+from projections.stats import StatsFilter
+
+app = typer.Typer(help="Reports from the read models, now or as of a past date (--as-of).",
+                  no_args_is_help=True)
+
+AS_OF = typer.Option(None, "--as-of", metavar="DATE",
+                     help="report as it stood at the end of DATE (YYYY-MM-DD, China time); "
+                          "default: now")
+BASIS = typer.Option("recorded", "--basis",
+                     help="recorded: what the system knew then; occurred: how things truly "
+                          "stood then, including reports recorded later")
+FORMAT = typer.Option("table", "--format", help=f"one of {', '.join(FORMATS)}")
+LANG = typer.Option("zh", "--lang", help="headings in zh (中文) or en")
+OUT = typer.Option(None, "--out", help="write to this file instead of the terminal")
+
+
+def _emit(name: str, filters: Any, as_of: Optional[str], basis: str, fmt: str, lang: str,
+          out: Optional[Path]) -> None:
+    if fmt not in FORMATS:
+        raise DomainError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise DomainError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+    if fmt == "xlsx" and out is None:
+        raise DomainError("xlsx needs --out FILE")
+    day = parse_day(as_of)
+    check(service(), name, day, basis)
+    with progress_bar("replaying" if day else "catching up") as advance:
+        report = read(service(), name, filters, as_of=day, basis=basis, progress=advance)
+    if out is not None:
+        out.write_bytes(render(report, fmt, lang))
+        typer.echo(f"{len(report.rows)} rows written to {out}", err=True)
+    elif fmt == "table":
+        Console().print(rich_table(report, lang))
+    else:
+        sys.stdout.buffer.write(render(report, fmt, lang))
+        sys.stdout.flush()
+
+
+@app.command("ledger")
+def ledger(
+    community: Optional[str] = typer.Option(None), grid: Optional[str] = typer.Option(None),
+    category: Optional[str] = typer.Option(None), severity: Optional[str] = typer.Option(None),
+    state: Optional[str] = typer.Option(None, help="a state, or its top state (rectifying)"),
+    overdue: Optional[bool] = typer.Option(None, "--overdue/--not-overdue"),
+    found_from: Optional[str] = typer.Option(None, "--from", help="found on or after DATE"),
+    found_to: Optional[str] = typer.Option(None, "--to", help="found on or before DATE"),
+    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Optional[Path] = OUT,
+) -> None:
+    """The hazard ledger (台账): one row per case."""
+    filters = LedgerFilter(community, grid, category, severity, state, overdue,
+                           parse_day(found_from), parse_day(found_to))
+    _emit("ledger", filters, as_of, basis, fmt, lang, out)
+
+
+@app.command("accountability")
+def accountability(
+    level: Optional[str] = typer.Option(None, help="street, community, grid, department, actor"),
+    unit: Optional[str] = typer.Option(None, help="one unit or person"),
+    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Optional[Path] = OUT,
+) -> None:
+    """Who is waited on, slow action (慢作为), time to act, on-time rate."""
+    _emit("accountability", AccountabilityFilter(level, unit), as_of, basis, fmt, lang, out)
+
+
+@app.command("audit")
+def audit(
+    case: Optional[str] = typer.Option(None, help="case number or id"),
+    actor: Optional[str] = typer.Option(None, help="actor id"),
+    since: Optional[str] = typer.Option(None, "--from", help="on or after DATE"),
+    until: Optional[str] = typer.Option(None, "--to", help="on or before DATE"),
+    time: str = typer.Option("occurred", help="the dates apply to: occurred or recorded"),
+    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Optional[Path] = OUT,
+) -> None:
+    """The audit trail: who did what and when."""
+    filters = AuditFilter(case, actor, parse_day(since), parse_day(until), time)
+    _emit("audit", filters, as_of, basis, fmt, lang, out)
+
+
+@app.command("risk")
+def risk(
+    view: str = typer.Option("places", help="places, communities or changes"),
+    community: Optional[str] = typer.Option(None),
+    grade: Optional[str] = typer.Option(None, help="red, yellow or green"),
+    place: Optional[str] = typer.Option(None, help="one place id"),
+    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Optional[Path] = OUT,
+) -> None:
+    """Red/yellow/green grades per place (红黄绿), counts per community, grade history."""
+    _emit("risk", RiskFilter(view, community, grade, place), as_of, basis, fmt, lang, out)
+
+
+@app.command("stats")
+def stats(
+    since: Optional[str] = typer.Option(None, "--from", help="first month, YYYY-MM"),
+    until: Optional[str] = typer.Option(None, "--to", help="last month, YYYY-MM"),
+    community: Optional[str] = typer.Option(None),
+    category: Optional[str] = typer.Option(None),
+    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Optional[Path] = OUT,
+) -> None:
+    """Monthly figures per community and category, with rectification and on-time rates."""
+    _emit("stats", StatsFilter(since, until, community, category), as_of, basis, fmt, lang, out)

@@ -1,0 +1,289 @@
+"""Accountability (一岗双责, 失职追责): who is waited on, who acted, and how fast.
+
+While a case is open somebody's action is due. A *task* records who is waited on, from
+when, and until when; it ends with the action that moves the case on:
+
+| the case is            | waiting for                         | due                      |
+|------------------------|-------------------------------------|--------------------------|
+| found                  | the community's safety officer      | found + 3 days (notice)  |
+| notified / rectifying  | the responsible party (the safety   | the rectification        |
+|   (in progress)        |   officer of the community watches) |   deadline               |
+| awaiting verification  | the community's inspectors          | submitted + 3 days       |
+| escalated, not accepted| the department                      | escalated + 3 days       |
+| escalated, accepted    | the department (enforce, order back | accepted + 30 days       |
+|                        |   or close)                         |                          |
+
+Slow action (慢作为) is an official's task still open after its due day; the party's
+overdue rectifications are counted apart. Figures per grid roll up to the community and
+the street (a case belongs to one grid); departments and persons are listed too.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from domain.case import top_state
+from domain.errors import DomainError
+from projections.db import Db
+from projections.framework import Page, Projection, Table
+from projections.report import Column, Report, local_day, rate
+
+CASES, TASKS, ACTIONS = "acc_cases", "acc_tasks", "acc_actions"
+DUE_DAYS = {"notify": 3, "verify": 3, "accept": 3, "decide": 30}
+PARTY = "party"
+
+
+class Accountability(Projection):
+    name = "accountability"
+    version = 1
+    tables = (
+        Table(CASES, (("case_id", "TEXT"), ("grid", "TEXT"), ("community", "TEXT"),
+                      ("department", "TEXT"), ("accepted", "INTEGER"), ("deadline", "TEXT"),
+                      ("task_id", "TEXT"), ("task_kind", "TEXT")),
+              key=("case_id",), by_case=True),
+        Table(TASKS, (("task_id", "TEXT"), ("case_id", "TEXT"), ("grid", "TEXT"),
+                      ("community", "TEXT"), ("kind", "TEXT"), ("waiter_role", "TEXT"),
+                      ("waiter_unit", "TEXT"), ("assigned_at", "TEXT"), ("due", "TEXT"),
+                      ("done_at", "TEXT"), ("done_by", "TEXT"), ("done_trigger", "TEXT")),
+              key=("task_id",), indexes=(("done_at",), ("grid",))),
+        Table(ACTIONS, (("actor_id", "TEXT"), ("role", "TEXT"), ("unit", "TEXT"),
+                        ("grid", "TEXT"), ("community", "TEXT"), ("trigger_name", "TEXT"),
+                        ("n", "BIGINT")),
+              key=("actor_id", "role", "unit", "grid", "community", "trigger_name"),
+              kind="counter"),
+    )
+
+    def handles(self, event: Any) -> bool:
+        return True  # every action is counted
+
+    def prefetch(self, events: Sequence[Any], page: Page) -> None:
+        super().prefetch(events, page)
+        tasks = set()
+        for e in events:
+            case = page.get(CASES, str(e.originator_id))
+            if case and case["task_id"]:
+                tasks.add(case["task_id"])
+        page.load(self.table(TASKS), tasks)
+
+    def apply(self, event: Any, page: Page) -> None:
+        kind = type(event).__name__
+        case_id = str(event.originator_id)
+        if kind == "Reported":
+            case = {"case_id": case_id, "grid": event.place["grid"],
+                    "community": event.place["community"], "department": None, "accepted": 0,
+                    "deadline": None, "task_id": None, "task_kind": None}
+        else:
+            case = page.get(CASES, case_id)
+            if case is None:
+                return
+        actor = event.actor
+        page.count(ACTIONS, (actor["id"], actor["role"], actor["unit"], case["grid"],
+                             case["community"], event.trigger))
+        _note(kind, event, case)
+        want = _waiting_for(event.state, case)
+        task = page.get(TASKS, case["task_id"]) if case["task_id"] else None
+        if want is None or want[0] != case["task_kind"]:
+            if task is not None:
+                task.update(done_at=event.occurred_at, done_by=actor["id"],
+                            done_trigger=event.trigger)
+                page.put(TASKS, task)
+            case["task_id"] = case["task_kind"] = None
+            if want is not None:
+                self._assign(page, case, want, event)
+        elif task is not None and want[0] == "rectify" and task["due"] != case["deadline"]:
+            task["due"] = case["deadline"]  # a deadline extension moves the party's due day
+            page.put(TASKS, task)
+        page.put(CASES, case)
+
+    @staticmethod
+    def _assign(page: Page, case: dict[str, Any], want: tuple[str, str, str], event: Any
+                ) -> None:
+        task_kind, role, unit = want
+        if task_kind == "rectify":
+            due = case["deadline"]
+        else:
+            due = (local_day(event.occurred_at) + timedelta(days=DUE_DAYS[task_kind])
+                   ).isoformat()  # type: ignore[operator]
+        task_id = f"{case['case_id']}:{event.originator_version}"
+        page.put(TASKS, {
+            "task_id": task_id, "case_id": case["case_id"], "grid": case["grid"],
+            "community": case["community"], "kind": task_kind, "waiter_role": role,
+            "waiter_unit": unit, "assigned_at": event.occurred_at, "due": due,
+            "done_at": None, "done_by": None, "done_trigger": None,
+        })
+        case["task_id"], case["task_kind"] = task_id, task_kind
+
+
+def _note(kind: str, event: Any, case: dict[str, Any]) -> None:
+    """Keep the facts the next task depends on."""
+    if kind in ("NoticeIssued", "RectificationOrdered", "DeadlineExtended"):
+        case["deadline"] = event.deadline
+    elif kind in ("RectificationRefused", "CaseEscalated"):
+        case["department"], case["accepted"] = event.department, 0
+    elif kind == "EscalationAccepted":
+        case["accepted"] = 1
+    elif kind == "CaseReopened":
+        case["deadline"], case["department"], case["accepted"] = None, None, 0
+
+
+def _waiting_for(state: str, case: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(task kind, role, unit) of whoever must act next in ``state``, or None when closed."""
+    top = top_state(state)
+    if top == "closed":
+        return None
+    if state == "found":
+        return "notify", "safety_officer", case["community"]
+    if state == "rectifying.awaiting_verification":
+        return "verify", "inspector", case["community"]
+    if top == "escalated":
+        return ("decide" if case["accepted"] else "accept"), "department_officer", \
+            case["department"]
+    return "rectify", PARTY, case["community"]
+
+
+# -- reading ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccountabilityFilter:
+    """Only rows of one ``level`` (street, community, grid, department, actor) or ``unit``."""
+
+    level: str | None = None
+    unit: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.level and self.level not in LEVELS:
+            raise DomainError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
+
+
+COLUMNS = (
+    Column("level", "Level", "层级", vocab="level"),
+    Column("unit", "Unit", "单位"),
+    Column("actor", "Person", "人员"),
+    Column("role", "Role", "角色", vocab="role"),
+    Column("actions", "Actions", "操作次数", "int"),
+    Column("actions_by_type", "Actions by type", "按类型", vocab="trigger"),
+    Column("waiting", "Waiting for action", "待办", "int"),
+    Column("slow", "Overdue while waiting (slow action)", "超期未办(慢作为)", "int"),
+    Column("party_waiting", "Awaiting rectification", "待整改", "int"),
+    Column("party_overdue", "Rectification overdue", "逾期未整改", "int"),
+    Column("median_days", "Median days to act", "办理用时中位数(天)", "float"),
+    Column("on_time_rate", "On-time rectification rate", "按期整改率", "rate"),
+)
+LEVELS = ("street", "community", "grid", "department", "actor")
+
+
+@dataclass
+class _Tally:
+    actions: dict[str, int]
+    waiting: int = 0
+    slow: int = 0
+    party_waiting: int = 0
+    party_overdue: int = 0
+    days: list[float] | None = None
+    due_rectifications: int = 0
+    on_time: int = 0
+
+    def row(self, level: str, unit: str, actor: str | None, role: str | None,
+            jurisdiction: bool) -> tuple[Any, ...]:
+        days = self.days or []
+        return (level, unit, actor, role, sum(self.actions.values()),
+                dict(sorted(self.actions.items())), self.waiting, self.slow,
+                self.party_waiting if jurisdiction or role == "safety_officer" else None,
+                self.party_overdue if jurisdiction or role == "safety_officer" else None,
+                round(statistics.median(days), 2) if days else None,
+                rate(self.on_time, self.due_rectifications) if jurisdiction else None)
+
+
+def _tally() -> _Tally:
+    return _Tally(actions=defaultdict(int), days=[])
+
+
+def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
+          basis: str = "recorded") -> Report:
+    f = filters or AccountabilityFilter()
+    today = as_of.isoformat()
+    units: dict[tuple[str, str], _Tally] = defaultdict(_tally)
+    people: dict[tuple[str, str, str], _Tally] = defaultdict(_tally)
+    with db.transaction() as tx:
+        actions = tx.execute(f"SELECT actor_id, role, unit, grid, community, trigger_name, n "
+                             f"FROM {ACTIONS}")
+        tasks = tx.execute(f"SELECT grid, community, waiter_role, waiter_unit, assigned_at, "
+                           f"due, done_at, done_by, done_trigger FROM {TASKS}")
+    grids_of: dict[str, set[str]] = defaultdict(set)
+    for actor_id, role, unit, grid, community, trigger, n in actions:
+        grids_of[community].add(grid)
+        for key in (("street", "all"), ("community", community), ("grid", grid)):
+            units[key].actions[trigger] += int(n)
+        people[(actor_id, role, unit)].actions[trigger] += int(n)
+        if role == "department_officer":
+            units[("department", unit)].actions[trigger] += int(n)
+    person = {(actor_id, role): tally for (actor_id, role, _), tally in people.items()}
+    waiting_on: dict[tuple[str, str], list[bool]] = defaultdict(list)  # (role, unit) -> slow?
+    for grid, community, role, unit, assigned, due, done_at, done_by, trigger in tasks:
+        keys = [("street", "all"), ("community", community), ("grid", grid)]
+        if role == "department_officer":
+            keys.append(("department", unit))
+        late = bool(due) and due < today
+        for key in keys:
+            _count_task(units[key], role, assigned, due, done_at, trigger, late)
+        if done_at is None:
+            waiting_on[(role, unit)].append(late)
+        elif role != PARTY and (done_by, role) in person:
+            person[(done_by, role)].days.append(_days(assigned, done_at))  # type: ignore
+    for (actor_id, role, unit), tally in people.items():
+        slows = waiting_on.get((role, unit), [])
+        tally.waiting, tally.slow = len(slows), sum(slows)
+        if role == "safety_officer":
+            watched = waiting_on.get((PARTY, unit), [])
+            tally.party_waiting, tally.party_overdue = len(watched), sum(watched)
+    rows = _ordered(units, people, grids_of)
+    rows = [r for r in rows if (not f.level or r[0] == f.level)
+            and (not f.unit or f.unit in (r[1], r[2]))]
+    return Report("accountability", "Accountability", "履职情况", COLUMNS, rows, as_of, basis)
+
+
+def _count_task(t: _Tally, role: str, assigned: str, due: str | None, done_at: str | None,
+                trigger: str | None, late: bool) -> None:
+    if role == PARTY:
+        if done_at is None:
+            t.party_waiting += 1
+            t.party_overdue += late
+        if done_at is not None or late:
+            t.due_rectifications += 1
+            # on time: the party's rectification was submitted by the end of its due day
+            t.on_time += bool(trigger == "submit_rectification" and due
+                              and local_day(done_at).isoformat() <= due)  # type: ignore
+        return
+    if done_at is None:
+        t.waiting += 1
+        t.slow += late
+    else:
+        t.days.append(_days(assigned, done_at))  # type: ignore[union-attr]
+
+
+def _days(start: str, end: str) -> float:
+    span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return span.total_seconds() / 86400
+
+
+def _ordered(units: dict[tuple[str, str], _Tally], people: dict[tuple[str, str, str], _Tally],
+             grids_of: dict[str, set[str]]) -> list[tuple[Any, ...]]:
+    rows = []
+    if ("street", "all") in units:
+        rows.append(units[("street", "all")].row("street", "all", None, None, True))
+    communities = sorted(k[1] for k in units if k[0] == "community")
+    for community in communities:
+        rows.append(units[("community", community)].row("community", community, None, None,
+                                                        True))
+        grids = sorted(k[1] for k in units if k[0] == "grid" and k[1] in grids_of[community])
+        rows += [units[("grid", g)].row("grid", g, None, None, True) for g in grids]
+    for dept in sorted(k[1] for k in units if k[0] == "department"):
+        rows.append(units[("department", dept)].row("department", dept, None, None, False))
+    for (actor_id, role, unit) in sorted(people, key=lambda k: (k[1], k[2], k[0])):
+        rows.append(people[(actor_id, role, unit)].row("actor", unit, actor_id, role, False))
+    return rows

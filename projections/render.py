@@ -1,0 +1,169 @@
+"""Reports out: a terminal table, CSV, XLSX or JSON, with Chinese or English headings.
+
+Output depends only on the report (its rows, ``as_of`` and basis), never on the wall
+clock, so the same report renders to the same bytes every time. XLSX needs care for that:
+openpyxl stamps the workbook and every zip entry with the current time, so both are fixed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from datetime import date, datetime, time
+from typing import Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+from rich.table import Table
+
+from domain.errors import DomainError
+from projections.report import Column, Report
+from projections.vocab import label
+
+FORMATS = ("table", "csv", "xlsx", "json")
+LANGS = ("zh", "en")
+BOOL = {"zh": ("是", "否"), "en": ("yes", "no")}
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def text(column: Column, value: Any, lang: str) -> str:
+    """A value as text for a table or CSV cell."""
+    if value is None:
+        return ""
+    if column.kind == "bool":
+        return BOOL[lang][0 if value else 1]
+    if column.kind == "rate":
+        return f"{value * 100:.1f}%"
+    if column.kind == "float":
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):  # counts by code, e.g. actions by trigger
+        return ", ".join(f"{label(column.vocab or '', k, lang)} {n}" for k, n in value.items())
+    if column.vocab:
+        return label(column.vocab, str(value), lang)
+    return str(value)
+
+
+def render(report: Report, fmt: str, lang: str) -> bytes:
+    """``report`` in ``fmt`` (table, csv, xlsx, json) with ``lang`` (zh, en) headings."""
+    if fmt not in FORMATS:
+        raise DomainError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise DomainError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
+    return {"table": _table_text, "csv": _csv, "xlsx": _xlsx, "json": _json}[fmt](report, lang)
+
+
+def rich_table(report: Report, lang: str) -> Table:
+    basis = report.basis if lang == "en" else {"recorded": "按记录时间", "occurred": "按发生时间",
+                                               "current": "当前"}.get(report.basis, report.basis)
+    table = Table(title=f"{report.title(lang)} — {report.as_of.isoformat()} ({basis})")
+    for column in report.columns:
+        table.add_column(column.heading(lang), justify="right" if column.kind in (
+            "int", "float", "rate") else "left")
+    for row in report.rows:
+        table.add_row(*(text(c, v, lang) for c, v in zip(report.columns, row)))
+    return table
+
+
+def _table_text(report: Report, lang: str) -> bytes:
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=max(120, 14 * len(report.columns)), color_system=None,
+            force_terminal=False).print(rich_table(report, lang))
+    return out.getvalue().encode("utf-8")
+
+
+def _csv(report: Report, lang: str) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.heading(lang) for c in report.columns])
+    for row in report.rows:
+        writer.writerow([text(c, v, lang) for c, v in zip(report.columns, row)])
+    # Excel opens UTF-8 Chinese correctly only with a byte-order mark.
+    return out.getvalue().encode("utf-8-sig" if lang == "zh" else "utf-8")
+
+
+def _json(report: Report, lang: str) -> bytes:
+    def plain(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, date) else value
+
+    document = {
+        "report": report.name, "title": report.title(lang), "as_of": report.as_of.isoformat(),
+        "basis": report.basis, **report.meta,
+        "columns": [{"key": c.key, "label": c.heading(lang), "kind": c.kind}
+                    for c in report.columns],
+        "rows": [{c.key: plain(v) for c, v in zip(report.columns, row)} for row in report.rows],
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+class _FixedTimeZip(ZipFile):
+    """A zip whose entries carry a fixed timestamp, so equal content gives equal bytes."""
+
+    def writestr(self, name: Any, data: Any, compress_type: Any = None,
+                 compresslevel: Any = None) -> None:
+        if not isinstance(name, ZipInfo):
+            name = ZipInfo(name, date_time=ZIP_EPOCH)
+            name.compress_type = ZIP_DEFLATED
+        super().writestr(name, data, compress_type, compresslevel)
+
+    def write(self, filename: Any, arcname: Any = None, compress_type: Any = None,
+              compresslevel: Any = None) -> None:
+        # openpyxl writes worksheets to a temporary file first: its mtime would leak in.
+        with open(filename, "rb") as source:
+            self.writestr(arcname or filename, source.read())
+
+
+def _xlsx(report: Report, lang: str) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.writer.excel import ExcelWriter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = report.title(lang)[:31]
+    sheet.append([c.heading(lang) for c in report.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in report.rows:
+        sheet.append([_cell(c, v, lang) for c, v in zip(report.columns, row)])
+    for index, column in enumerate(report.columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        if column.kind == "date":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "yyyy-mm-dd"
+        elif column.kind == "rate":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
+        widest = max([_width(column.heading(lang))] + [
+            _width(text(column, row[index - 1], lang)) for row in report.rows[:2000]])
+        sheet.column_dimensions[letter].width = min(60, max(8, widest + 2))
+    sheet.freeze_panes = "A2"
+    if report.rows:
+        sheet.auto_filter.ref = sheet.dimensions
+    # The report's own date stands for "created": no wall-clock time in the file.
+    stamp = datetime.combine(report.as_of, time(0))
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = book.properties.lastModifiedBy = "hazardflow"
+    book.properties.title = f"{report.title(lang)} {report.as_of.isoformat()} {report.basis}"
+    out = io.BytesIO()
+    ExcelWriter(book, _FixedTimeZip(out, "w", ZIP_DEFLATED, allowZip64=True)).save()
+    return out.getvalue()
+
+
+def _cell(column: Column, value: Any, lang: str) -> Any:
+    if value is None:
+        return None
+    if column.kind == "date":
+        return value  # a real date cell, formatted yyyy-mm-dd
+    if column.kind in ("int", "float", "rate"):
+        return value
+    return text(column, value, lang)
+
+
+def _width(value: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in value)

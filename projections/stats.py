@@ -1,0 +1,138 @@
+"""Statistics per month x community x category (统计报表).
+
+Each figure is counted in the (China local) month in which its event occurred:
+- found: hazards reported; reopened: hazards that came back (复发);
+- notified: rectification notices issued;
+- rectified on time / late: passed verifications (or a department closing a case as
+  rectified), on time when the rectification was submitted (or closed) by the deadline;
+- escalated: refusals and escalations to a department; enforced: enforcement decisions;
+- dismissed: cases closed as unfounded or duplicate.
+Rectification rate = rectified / found; on-time rate = on time / rectified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from projections.db import Db
+from projections.framework import Page, Projection, Table
+from projections.report import Column, Report, local_day, rate
+
+COUNTS, CASES = "stats_counts", "stats_cases"
+MEASURES = ("found", "notified", "rectified_on_time", "rectified_late", "escalated",
+            "enforced", "dismissed", "reopened")
+SIMPLE = {"Reported": "found", "NoticeIssued": "notified", "RectificationRefused": "escalated",
+          "CaseEscalated": "escalated", "EnforcementRecorded": "enforced",
+          "CaseDismissed": "dismissed", "CaseReopened": "reopened"}
+
+
+def month(instant: str) -> str:
+    return local_day(instant).isoformat()[:7]  # type: ignore[union-attr]
+
+
+class Statistics(Projection):
+    name = "stats"
+    version = 1
+    tables = (
+        Table(COUNTS, (("month", "TEXT"), ("community", "TEXT"), ("category", "TEXT"),
+                       ("measure", "TEXT"), ("n", "BIGINT")),
+              key=("month", "community", "category", "measure"), kind="counter"),
+        Table(CASES, (("case_id", "TEXT"), ("community", "TEXT"), ("category", "TEXT"),
+                      ("deadline", "TEXT"), ("submitted_at", "TEXT")),
+              key=("case_id",), by_case=True),
+    )
+
+    def handles(self, event: Any) -> bool:
+        return type(event).__name__ in _HANDLED
+
+    def apply(self, event: Any, page: Page) -> None:
+        kind = type(event).__name__
+        case_id = str(event.originator_id)
+        if kind == "Reported":
+            case = {"case_id": case_id, "community": event.place["community"],
+                    "category": event.category, "deadline": None, "submitted_at": None}
+            page.put(CASES, case)
+        else:
+            case = page.get(CASES, case_id)
+            if case is None:
+                return
+        measure = SIMPLE.get(kind)
+        if kind in ("NoticeIssued", "RectificationOrdered", "DeadlineExtended"):
+            case["deadline"] = event.deadline
+            page.put(CASES, case)
+        elif kind == "RectificationSubmitted":
+            case["submitted_at"] = event.occurred_at
+            page.put(CASES, case)
+        elif kind == "RectificationVerified" and event.passed:
+            measure = self._rectified(case, case["submitted_at"] or event.occurred_at)
+        elif kind == "CaseClosed" and event.closing_reason == "rectified":
+            measure = self._rectified(case, event.occurred_at)
+        elif kind == "CaseReopened":
+            case["deadline"] = case["submitted_at"] = None
+            page.put(CASES, case)
+        if measure is not None:
+            page.count(COUNTS, (month(event.occurred_at), case["community"], case["category"],
+                                measure))
+
+    @staticmethod
+    def _rectified(case: dict[str, Any], done_at: str) -> str:
+        deadline = case["deadline"]
+        on_time = not deadline or local_day(done_at).isoformat() <= deadline  # type: ignore
+        return "rectified_on_time" if on_time else "rectified_late"
+
+
+_HANDLED = frozenset(SIMPLE) | {"RectificationOrdered", "DeadlineExtended",
+                                "RectificationSubmitted", "RectificationVerified", "CaseClosed"}
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    """Months ``since``..``until`` as ``YYYY-MM`` (inclusive); one community or category."""
+
+    since: str | None = None
+    until: str | None = None
+    community: str | None = None
+    category: str | None = None
+
+
+COLUMNS = (
+    Column("month", "Month", "月份"),
+    Column("community", "Community", "社区"),
+    Column("category", "Category", "隐患类别", vocab="category"),
+    Column("found", "Found", "发现", "int"),
+    Column("notified", "Notified", "下达通知", "int"),
+    Column("rectified_on_time", "Rectified on time", "按期整改", "int"),
+    Column("rectified_late", "Rectified late", "逾期整改", "int"),
+    Column("escalated", "Escalated", "移交部门", "int"),
+    Column("enforced", "Enforced", "执法处理", "int"),
+    Column("dismissed", "Dismissed", "不予立案", "int"),
+    Column("reopened", "Reopened", "复发", "int"),
+    Column("rectification_rate", "Rectification rate", "整改率", "rate"),
+    Column("on_time_rate", "On-time rate", "按期整改率", "rate"),
+)
+
+
+def query(db: Db, filters: StatsFilter | None = None, *, as_of: date,
+          basis: str = "recorded") -> Report:
+    f = filters or StatsFilter()
+    where, params = ["1 = 1"], []
+    for clause, value in (("month >= ?", f.since), ("month <= ?", f.until),
+                          ("community = ?", f.community), ("category = ?", f.category)):
+        if value:
+            where.append(clause)
+            params.append(value)
+    cells: dict[tuple[str, str, str], dict[str, int]] = {}
+    with db.transaction() as tx:
+        for m, community, category, measure, n in tx.execute(
+                f"SELECT month, community, category, measure, n FROM {COUNTS} "
+                f"WHERE {' AND '.join(where)}", params):
+            cells.setdefault((m, community, category), dict.fromkeys(MEASURES, 0))[measure] = int(n)
+    rows = []
+    for key, c in sorted(cells.items()):
+        rectified = c["rectified_on_time"] + c["rectified_late"]
+        rows.append((*key, *(c[m] for m in MEASURES), rate(rectified, c["found"]),
+                     rate(c["rectified_on_time"], rectified)))
+    return Report("stats", "Statistics by month, community and category",
+                  "隐患统计(按月、社区、类别)", COLUMNS, rows, as_of, basis)

@@ -1,0 +1,37 @@
+"""The background worker's loop: catch the read models up, then run the other ticks.
+
+``work_once`` is one round. Other periodic jobs (the deadline/escalation tick) register a
+function in ``TICKS``; each is called with the service after every catch-up, so they see
+read models at least as fresh as the events already applied.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from projections.runner import Runner
+
+Tick = Callable[[Any], object]
+TICKS: list[Tick] = []
+
+
+def work_once(service: Any, runner: Runner) -> int:
+    """One round: apply new events to every projection, then run each tick. Events read."""
+    applied = runner.catch_up()
+    for tick in TICKS:
+        tick(service)
+    return applied
+
+
+def work(service: Any, runner: Runner, *, interval: float = 2.0,
+         rounds: int | None = None, on_round: Callable[[int], None] = lambda n: None) -> None:
+    """Run rounds until interrupted (Ctrl-C) or ``rounds`` are done; sleep when idle."""
+    done = 0
+    while rounds is None or done < rounds:
+        applied = work_once(service, runner)
+        on_round(applied)
+        done += 1
+        if not applied and (rounds is None or done < rounds):
+            time.sleep(interval)

@@ -1,0 +1,148 @@
+"""What each read model says about small, known histories."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from projections.accountability import AccountabilityFilter
+from projections.audit import AuditFilter
+from projections.ledger import COLUMNS as LEDGER_COLUMNS
+from projections.ledger import LedgerFilter
+from projections.reports import read
+from projections.risk import RiskFilter
+from tests.factories import (
+    fire_officer,
+    inspector,
+    landlord,
+    report,
+    safety_officer,
+    street_supervisor,
+    to_awaiting_verification,
+    to_escalated,
+    to_notified,
+)
+
+TODAY = date(2026, 3, 2)
+
+
+def ledger_rows(cases, **filters) -> list[dict]:
+    result = read(cases, "ledger", LedgerFilter(**filters))
+    return [dict(zip([c.key for c in LEDGER_COLUMNS], row)) for row in result.rows]
+
+
+def test_ledger_row_follows_a_case_to_closing(cases, clock):
+    case_id = to_awaiting_verification(cases, 1)
+    clock.advance(days=2)
+    cases.verify(case_id, inspector, passed=True)
+    (row,) = ledger_rows(cases)
+    assert row["state"] == "closed" and row["closing_reason"] == "rectified"
+    assert row["responsible_party"] == landlord.name
+    assert (row["notice_date"], row["deadline"]) == (TODAY, date(2026, 3, 9))
+    assert row["measures"] == "拆除飞线, 引导集中充电"
+    assert (row["verified_by"], row["verified_date"]) == (inspector.id, date(2026, 3, 4))
+    assert (row["days_open"], row["overdue"]) == (2, False)
+
+
+def test_ledger_overdue_and_days_open_are_relative_to_the_day_read(cases, clock):
+    to_notified(cases, 1)  # deadline 2026-03-09
+    report(cases, 2)
+    clock.advance(days=10)
+    rows = ledger_rows(cases)
+    assert [(r["days_open"], r["overdue"]) for r in rows] == [(10, True), (10, False)]
+    assert [r["number"] for r in ledger_rows(cases, overdue=True)] == ["HZ-2026-000001"]
+    as_of_day5 = read(cases, "ledger", as_of=TODAY + timedelta(days=5))
+    assert [(r[20], r[21]) for r in as_of_day5.rows] == [(5, False), (5, False)]
+
+
+def test_ledger_filters_and_reopen_cycle(cases, clock):
+    first = to_escalated(cases, 1)
+    report(cases, 2, category="gas_safety", severity="major")
+    cases.record_enforcement(first, fire_officer, decision_number="消罚〔2026〕1号",
+                             measure="fine", amount="500")
+    cases.close(first, fire_officer, closing_reason="enforced")
+    clock.advance(days=3)
+    cases.reopen(first, safety_officer, reason="复发")
+    assert [r["number"] for r in ledger_rows(cases, state="found")] == [
+        "HZ-2026-000001", "HZ-2026-000002"]
+    assert [r["number"] for r in ledger_rows(cases, severity="major")] == ["HZ-2026-000002"]
+    assert ledger_rows(cases, category="gas_safety")[0]["number"] == "HZ-2026-000002"
+    assert ledger_rows(cases, found_from=TODAY + timedelta(days=1)) == []
+    reopened = ledger_rows(cases, state="found")[0]
+    assert reopened["recurrence_count"] == 1
+    assert reopened["enforcement"] is None and reopened["department"] is None
+    assert reopened["found_date"] == TODAY and reopened["days_open"] == 0
+
+
+def test_audit_trail_by_case_and_actor(cases):
+    case_id = to_notified(cases, 1)
+    report(cases, 2)
+    cases.comment(case_id, street_supervisor, text="请尽快整改")
+    trail = read(cases, "audit", AuditFilter(case="hz-2026-000001")).rows
+    assert [(r[1], r[2], r[3], r[5]) for r in trail] == [
+        ("HZ-2026-000001", 1, "report", "gw-li"), ("HZ-2026-000001", 2, "notify", "so-chen"),
+        ("HZ-2026-000001", 3, "comment", "sup-zhou")]
+    assert [r[10] for r in read(cases, "audit", AuditFilter(actor="sup-zhou")).rows] == [
+        "请尽快整改"]
+
+
+def test_risk_grades_and_their_history(cases, clock):
+    general = report(cases, 1)
+    grades = lambda: {r[0]: r[5] for r in read(cases, "risk").rows}  # noqa: E731
+    assert grades() == {"P-0001": "yellow"}
+    major = report(cases, 1, category="gas_safety", severity="major")
+    assert grades() == {"P-0001": "red"}
+    cases.dismiss(major, safety_officer, closing_reason="unfounded", reason="误报")
+    assert grades() == {"P-0001": "yellow"}
+    cases.notify(general, safety_officer, party=landlord)
+    cases.refuse(general, safety_officer, reason="拒不整改")
+    assert grades() == {"P-0001": "red"}
+    cases.accept_escalation(general, fire_officer)
+    clock.advance(days=1)
+    cases.close(general, fire_officer, closing_reason="enforced")
+    assert grades() == {"P-0001": "green"}
+    changes = read(cases, "risk", RiskFilter(view="changes")).rows
+    assert [(r[4], r[5], r[7]) for r in changes] == [
+        ("green", "yellow", "report"), ("yellow", "red", "report"),
+        ("red", "yellow", "dismiss"), ("yellow", "red", "refuse"), ("red", "green", "close")]
+    assert read(cases, "risk", RiskFilter(view="communities")).rows == [("YS-C01", 0, 0, 1, 1)]
+
+
+def test_stats_count_on_time_and_late_rectifications(cases, clock):
+    on_time = to_awaiting_verification(cases, 1)  # deadline 2026-03-09, submitted 03-02
+    cases.verify(on_time, inspector, passed=True)
+    late = to_notified(cases, 2)
+    cases.start_rectification(late, safety_officer)
+    to_escalated(cases, 3)
+    clock.advance(days=9)
+    cases.submit_rectification(late, safety_officer, measures="已整改")
+    cases.verify(late, inspector, passed=True)
+    (row,) = read(cases, "stats").rows
+    assert row[:11] == ("2026-03", "YS-C01", "flying_wire_charging", 3, 3, 1, 1, 1, 0, 0, 0)
+    assert row[11:] == (round(2 / 3, 4), 0.5)
+
+
+def test_accountability_waiting_slow_and_rollups(cases, clock):
+    report(cases, 1)  # waits for the safety officer: due in 3 days
+    waiting_party = to_notified(cases, 2)  # waits for the party until 2026-03-09
+    verifying = to_awaiting_verification(cases, 3)  # waits for an inspector
+    to_escalated(cases, 4, accepted=False)  # waits for the fire department
+    clock.advance(days=5)
+    rows = {(r[0], r[1], r[2]): r for r in read(cases, "accountability").rows}
+    street = rows[("street", "all", None)]
+    # waiting: notify, verify, accept (officials), all overdue after 5 days; the party waits.
+    assert street[6:10] == (3, 3, 1, 0)
+    assert rows[("community", "YS-C01", None)][6:10] == street[6:10]
+    assert rows[("grid", "YS-C01-G01", None)][6:10] == street[6:10]
+    assert rows[("department", "fire", None)][6:8] == (1, 1)
+    officer = rows[("actor", "YS-C01", "so-chen")]
+    assert officer[5]["notify"] == 3 and officer[6:10] == (1, 1, 1, 0)
+    cases.verify(verifying, inspector, passed=True)
+    clock.advance(days=5)
+    after = {(r[0], r[1], r[2]): r for r in read(cases, "accountability",
+                                                 AccountabilityFilter(level="actor")).rows}
+    inspector_row = after[("actor", "YS-C01", "in-huang")]
+    assert inspector_row[4] == 1 and inspector_row[10] == 5.0  # verified 5 days after submission
+    street = read(cases, "accountability", AccountabilityFilter(level="street")).rows[0]
+    assert street[8:10] == (1, 1)  # the party is now past its deadline
+    # Due so far: case 2 (overdue), 3 (submitted on time), 4 (refused): 1 of 3 on time.
+    assert street[11] == round(1 / 3, 4)

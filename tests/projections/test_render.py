@@ -1,0 +1,74 @@
+"""Renderers: headings in both languages, real dates in XLSX, no wall-clock bytes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from domain.errors import DomainError
+from projections.render import render
+from projections.report import Column, Report
+
+REPORT = Report(
+    "ledger", "Hazard ledger", "隐患排查治理台账",
+    (Column("number", "Case number", "编号"), Column("found", "Found", "发现日期", "date"),
+     Column("category", "Category", "隐患类别", vocab="category"),
+     Column("overdue", "Overdue", "是否逾期", "bool"), Column("rate", "Rate", "整改率", "rate"),
+     Column("description", "Description", "隐患描述")),
+    [("HZ-2026-000001", date(2026, 3, 2), "flying_wire_charging", True, 0.5,
+      "楼道内电动车飞线充电, 多辆电动车在楼梯间充电"),
+     ("HZ-2026-000002", None, "gas_safety", False, None, "x")],
+    date(2026, 3, 31), "occurred")
+
+
+def test_csv_headings_and_values_in_chinese_and_english():
+    zh = list(csv.reader(io.StringIO(render(REPORT, "csv", "zh").decode("utf-8-sig"))))
+    en = list(csv.reader(io.StringIO(render(REPORT, "csv", "en").decode("utf-8"))))
+    assert zh[0] == ["编号", "发现日期", "隐患类别", "是否逾期", "整改率", "隐患描述"]
+    assert zh[1][:5] == ["HZ-2026-000001", "2026-03-02", "飞线充电", "是", "50.0%"]
+    assert en[0][:3] == ["Case number", "Found", "Category"]
+    assert en[2][:5] == ["HZ-2026-000002", "", "gas_safety", "no", ""]
+
+
+def test_json_keeps_codes_and_iso_dates():
+    document = json.loads(render(REPORT, "json", "zh"))
+    assert document["as_of"] == "2026-03-31" and document["basis"] == "occurred"
+    assert document["columns"][1] == {"key": "found", "label": "发现日期", "kind": "date"}
+    assert document["rows"][0]["found"] == "2026-03-02"
+    assert document["rows"][0]["category"] == "flying_wire_charging"
+
+
+def test_xlsx_has_frozen_headings_real_dates_and_readable_widths(tmp_path):
+    path = tmp_path / "ledger.xlsx"
+    path.write_bytes(render(REPORT, "xlsx", "zh"))
+    sheet = load_workbook(path).active
+    assert [c.value for c in sheet[1]][:3] == ["编号", "发现日期", "隐患类别"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet["B2"].value == datetime(2026, 3, 2) and sheet["B2"].number_format == "yyyy-mm-dd"
+    assert sheet["E2"].value == 0.5 and sheet["E2"].number_format == "0.0%"
+    assert sheet["C2"].value == "飞线充电"
+    assert sheet.column_dimensions["F"].width > sheet.column_dimensions["A"].width >= 16
+    english = load_workbook(io.BytesIO(render(REPORT, "xlsx", "en"))).active
+    assert english["A1"].value == "Case number"
+
+
+def test_xlsx_carries_no_wall_clock_time():
+    content = render(REPORT, "xlsx", "en")
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    core = archive.read("docProps/core.xml").decode()
+    assert "2026-03-31T00:00:00Z" in core
+    assert render(REPORT, "xlsx", "en") == content
+
+
+def test_unknown_format_or_language_is_a_domain_error():
+    with pytest.raises(DomainError, match="format"):
+        render(REPORT, "pdf", "zh")
+    with pytest.raises(DomainError, match="language"):
+        render(REPORT, "csv", "fr")
