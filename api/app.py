@@ -65,6 +65,12 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def attach(app: FastAPI, cases: HazardCases, token_ttl: float = DEFAULT_TOKEN_TTL) -> None:
+    """Serve ``cases`` (a store opened elsewhere) from ``app``."""
+    app.state.cases = cases
+    app.state.tokens = TokenCache(Accounts(cases), token_ttl)
+
+
 def create_app(
     cases: HazardCases | None = None,
     *,
@@ -76,21 +82,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = cases or open_cases(settings or Settings())
+        owned = None
+        if getattr(app.state, "cases", None) is None:
+            owned = open_cases(settings or Settings())
+            attach(app, owned, token_ttl)
         committer: Any = None
         if group_commit:
             from workflows.group_commit import GroupCommit
 
-            committer = GroupCommit(service)
-        app.state.cases = service
-        app.state.tokens = TokenCache(Accounts(service), token_ttl)
+            committer = GroupCommit(app.state.cases)
         try:
             yield
         finally:
             if committer is not None:
                 committer.stop()
-            if cases is None:
-                service.shutdown()
+            if owned is not None:
+                owned.shutdown()
 
     app = FastAPI(
         title="hazardflow",
@@ -100,6 +107,8 @@ def create_app(
                     "users add`). Errors are RFC 9457 problem details.",
         lifespan=lifespan,
     )
+    if cases is not None:
+        attach(app, cases, token_ttl)  # usable without a lifespan too
     errors.install(app)
     for router in routers():
         app.include_router(router)

@@ -112,7 +112,8 @@ def _http(_: Request, error: Exception) -> JSONResponse:
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     request_id = uuid.uuid4().hex
-    log.exception("unhandled error %s on %s %s", request_id, request.method, request.url.path)
+    log.error("unhandled error %s on %s %s", request_id, request.method, request.url.path,
+              exc_info=error)
     return problem(500, "internal-error",
                    f"an unexpected error occurred; quote request id {request_id}",
                    request_id=request_id)

@@ -8,6 +8,7 @@ body model in the OpenAPI document). Routes are thin: scope check, one service c
 # No ``from __future__ import annotations`` here: the generated endpoints' annotations
 # must be real objects for FastAPI to read the body model of each trigger.
 
+import inspect
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -24,8 +25,9 @@ from workflows.service import CommandResult
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 CaseRef = Annotated[str, Path(description="case id (UUID) or number (HZ-2026-000123)",
-                              max_length=64)]
+                              max_length=64, examples=["HZ-2026-000001"])]
 COMMAND_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422)
+READ_PROBLEMS = problem_responses(400, 401, 404, 422)
 
 
 def _answer(response: Response, result: CommandResult) -> CommandOut:
@@ -62,8 +64,16 @@ def _command_route(trigger: str, body_model: type[CommandIn]) -> None:
                            command_id=idempotency_key, **params)
         return _answer(response, result)
 
-    body_type = Annotated[body_model | None, Body()] if optional else body_model
-    command.__annotations__["body"] = body_type
+    # The body parameter's type and default differ per trigger: set them in the signature
+    # FastAPI reads (a required model has no default, so a missing body answers 422).
+    signature = inspect.signature(command)
+    body_param = signature.parameters["body"].replace(
+        annotation=Annotated[body_model | None, Body()] if optional else body_model,
+        default=None if optional else inspect.Parameter.empty)
+    params = [p for name, p in signature.parameters.items() if name != "body"]
+    params.insert(0, body_param) if not optional else params.append(body_param)
+    command.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=sorted(params, key=lambda p: p.default is not inspect.Parameter.empty))
     command.__name__ = trigger
     command.__doc__ = _describe(trigger)
     router.add_api_route(
@@ -84,7 +94,7 @@ for _trigger, _model in TRIGGER_BODIES.items():
     _command_route(_trigger, _model)
 
 
-@router.get("/{case}", responses=problem_responses(401, 404, 422), summary="one case")
+@router.get("/{case}", responses=READ_PROBLEMS, summary="one case")
 def get_case(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response,
              version: Annotated[int | None, Query(ge=1, le=10**9)] = None,
              as_of: Annotated[datetime | None, Query(
@@ -99,7 +109,7 @@ def get_case(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response
     return CaseOut.of(shown, actor)
 
 
-@router.get("/{case}/history", responses=problem_responses(401, 404),
+@router.get("/{case}/history", responses=READ_PROBLEMS,
             summary="a case's audit trail")
 def history(case: CaseRef, actor: ActorDep, cases: CasesDep) -> list[HistoryEntryOut]:
     """Every recorded event of the case, oldest first: who, what, when, and why."""
