@@ -114,6 +114,9 @@ class HazardCases:
         self.events = self.app.events
         self.repository = self.app.repository
         self.save = self.app.save
+        # How a decided command's aggregates are written; workflows.group_commit swaps in
+        # a writer that shares one transaction among the commands waiting at that moment.
+        self.commit: Callable[..., Any] = self.app.save
         self._numbers = CaseNumbers(self.recorder)
 
     def shutdown(self) -> None:
@@ -453,7 +456,7 @@ class HazardCases:
                 touched.append(CommandRecord.applied(
                     actor.id, command_id, print_, result.as_dict(), self.clock.now()))
             try:
-                self.save(*touched)
+                self.commit(*touched)
             except IntegrityError:
                 # Another writer committed first (same case, number, place or command id):
                 # decide again from what is stored now. Back off a little to spread retries.
