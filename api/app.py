@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.accounts import Accounts
 from api.deps import TokenCache
+from api.routes.evidence import is_upload, upload_body_limit
 from api.settings import Settings
 from api.wiring import open_cases
 from workflows.service import HazardCases
@@ -26,26 +27,29 @@ DEFAULT_TOKEN_TTL = 2.0
 
 
 def routers() -> list[APIRouter]:
-    from api.routes import cases, health, open311, reports
+    from api.routes import audit, cases, evidence, health, open311, reports
 
-    return [health.router, cases.router, reports.router, open311.router]
+    return [health.router, cases.router, reports.router, open311.router, audit.router,
+            evidence.router]
 
 
 class BodyLimit:
     """Answers 413 for a body over ``limit`` bytes, declared or streamed, before any route
-    reads it."""
+    reads it. Evidence uploads have their own, larger ``upload_limit``."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, upload_limit: int = 0) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_limit if is_upload(scope["method"], scope["path"]) else self.limit
         declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > self.limit:
-            await self._too_large(scope, receive, send)
+        if declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         received = 0
 
@@ -53,15 +57,15 @@ class BodyLimit:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
-                raise errors.PayloadTooLarge(f"the body is over {self.limit} bytes")
+            if received > limit:
+                raise errors.PayloadTooLarge(f"the body is over {limit} bytes")
             return message
 
         await self.app(scope, counting_receive, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = errors.problem(413, "content-too-large",
-                                  f"the body is over {self.limit} bytes")
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send,
+                         limit: int) -> None:
+        response = errors.problem(413, "content-too-large", f"the body is over {limit} bytes")
         await response(scope, receive, send)
 
 
@@ -112,5 +116,20 @@ def create_app(
     errors.install(app)
     for router in routers():
         app.include_router(router)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, upload_limit=upload_body_limit(settings or Settings()))
     return app
+
+
+SERVE_GROUP_COMMIT = "HAZARDFLOW_SERVE_GROUP_COMMIT"
+SERVE_TOKEN_TTL = "HAZARDFLOW_SERVE_TOKEN_TTL"
+
+
+def app_from_environment() -> FastAPI:
+    """The factory ``hazardflow serve`` gives uvicorn: every worker process builds its own
+    app (its own store connections and group-commit writer) from the environment."""
+    import os
+
+    return create_app(
+        group_commit=os.environ.get(SERVE_GROUP_COMMIT, "1") == "1",
+        token_ttl=float(os.environ.get(SERVE_TOKEN_TTL, DEFAULT_TOKEN_TTL)),
+    )

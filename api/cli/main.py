@@ -35,6 +35,9 @@ def _register() -> None:
     app.command("worker")(projections.worker)
     app.add_typer(report.app, name="report")
     app.command("lifecycle")(lifecycle.show_lifecycle)
+    from api.cli import serve
+
+    app.command("serve")(serve.serve)
     from api.cli import attach, audit
 
     case.app.command("attach")(attach.attach)

@@ -1,0 +1,33 @@
+"""``hazardflow serve``: the HTTP API under uvicorn, on the configured store."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from api.app import DEFAULT_TOKEN_TTL, SERVE_GROUP_COMMIT, SERVE_TOKEN_TTL
+from api.cli.context import settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, min=1, max=65535, help="port to listen on"),
+    workers: int = typer.Option(1, min=1, max=64, help="server processes"),
+    group_commit: bool = typer.Option(
+        True, help="share one transaction among the commands waiting in each process"),
+    token_ttl: float = typer.Option(
+        DEFAULT_TOKEN_TTL, min=0, help="seconds a token stays cached per process; a revoked "
+                                       "token stops working within this time (0: no cache)"),
+    access_log: bool = typer.Option(False, help="log every request"),
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs) until interrupted."""
+    import uvicorn
+
+    os.environ[SERVE_GROUP_COMMIT] = "1" if group_commit else "0"
+    os.environ[SERVE_TOKEN_TTL] = str(token_ttl)
+    typer.echo(f"hazardflow API on http://{host}:{port} ({workers} worker(s), "
+               f"{settings().describe_store()}, group commit {'on' if group_commit else 'off'})",
+               err=True)
+    uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, access_log=access_log, log_level="warning")
