@@ -178,7 +178,7 @@ def _fsync_dir(directory: Path) -> None:
 
 def attach(cases, blobs: BlobStore, ref: UUID | str, actor: Actor,  # type: ignore[no-untyped-def]
            files: Iterable[tuple[str, BinaryIO]], *, note: str = "",
-           command_id: str | None = None):
+           command_id: str | None = None, expected_version: int | None = None):
     """Store ``files`` and put their references on the case in one event.
 
     Returns the command's result and the references recorded.
@@ -191,5 +191,5 @@ def attach(cases, blobs: BlobStore, ref: UUID | str, actor: Actor,  # type: igno
     lifecycle.next_state(case.state, "attach_evidence", actor.role)
     evidence = [blobs.put(stream, name) for name, stream in files]
     result = cases.attach_evidence(case.id, actor, evidence=evidence, note=note,
-                                   command_id=command_id)
+                                   command_id=command_id, expected_version=expected_version)
     return result, evidence
