@@ -43,11 +43,13 @@ def all_projections() -> list[Projection]:
     """Fresh instances of every read model, in a stable order."""
     from projections.accountability import Accountability
     from projections.audit import AuditTrail
+    from projections.escalations import Escalations
     from projections.ledger import Ledger
     from projections.risk import RiskGrades
     from projections.stats import Statistics
 
-    return [Ledger(), Accountability(), AuditTrail(), RiskGrades(), Statistics()]
+    return [Ledger(), Accountability(), AuditTrail(), RiskGrades(), Statistics(),
+            Escalations()]
 
 
 def by_names(names: list[str] | None) -> list[Projection]:

@@ -29,7 +29,7 @@ class Kind:
 
 
 def kinds() -> dict[str, Kind]:
-    from projections import accountability, audit, ledger, risk, stats
+    from projections import accountability, audit, escalations, ledger, risk, stats
 
     return {
         "ledger": Kind("ledger", ledger.query, ledger.LedgerFilter),
@@ -38,6 +38,7 @@ def kinds() -> dict[str, Kind]:
         "audit": Kind("audit", audit.query, audit.AuditFilter),
         "risk": Kind("risk", risk.query, risk.RiskFilter),
         "stats": Kind("stats", stats.query, stats.StatsFilter),
+        "escalations": Kind("escalations", escalations.query, escalations.EscalationsFilter),
     }
 
 

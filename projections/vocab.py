@@ -39,6 +39,21 @@ ZH: dict[str, dict[str, str]] = {
         "order_rectification": "责令整改", "close": "结案", "dismiss": "不予立案",
         "reopen": "复发", "extend_deadline": "延期", "comment": "批示/备注",
         "attach_evidence": "补充证据",
+        "remind_deadline": "期限提醒", "miss_deadline": "逾期未整改",
+        "flag_verification_overdue": "复查超时", "raise_escalation_level": "督办升级",
+        "list_supervised": "挂牌督办",
+    },
+    "escalation_status": {
+        "awaiting_acceptance": "待受理", "accepted": "已受理", "in_enforcement": "执法中",
+        "returned_for_rectification": "责令整改中", "closed": "已结案",
+    },
+    "escalation_cause": {
+        "refused": "拒不整改", "deadline_missed": "逾期未整改", "major_hazard": "重大隐患",
+        "by_hand": "人工移交",
+    },
+    "escalation_level": {
+        "community_safety_office": "社区安全办", "street_safety_office": "街道安监办",
+        "department": "职能部门",
     },
     "role": {
         "grid_worker": "网格员", "volunteer": "党员志愿者", "property_staff": "物业人员",

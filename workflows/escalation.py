@@ -97,3 +97,10 @@ class EscalationTick:
             report.skipped[due.action] += 1
             return
         (report.replayed if result.replayed else report.applied)[due.action] += 1
+
+
+def tick(service: Any, progress: Progress | None = None) -> TickReport:
+    """One tick over the store's own due index: what the CLI and the worker run."""
+    from projections.due import StoreDueIndex  # the index lives with the read models
+
+    return EscalationTick(service, StoreDueIndex(service)).run(progress)

@@ -42,6 +42,9 @@ def _register() -> None:
 
     case.app.command("attach")(attach.attach)
     app.add_typer(audit.app, name="audit")
+    from api.cli import escalation
+
+    app.command("escalate-due")(escalation.escalate_due)
 
 
 _register()

@@ -1,4 +1,4 @@
-"""``hazardflow report ledger|accountability|audit|risk|stats``: now, or as of a past date."""
+"""``hazardflow report ledger|accountability|audit|risk|stats|escalations``: now or as of a date."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from api.cli.projections import progress_bar
 from domain.errors import DomainError
 from projections.accountability import AccountabilityFilter
 from projections.audit import AuditFilter
+from projections.escalations import STATUSES, EscalationsFilter
 from projections.ledger import LedgerFilter
 from projections.render import FORMATS, LANGS, render, rich_table
 from projections.reports import check, read
@@ -124,3 +125,21 @@ def stats(
 ) -> None:
     """Monthly figures per community and category, with rectification and on-time rates."""
     _emit("stats", StatsFilter(since, until, community, category), as_of, basis, fmt, lang, out)
+
+
+@app.command("escalations")
+def escalations(
+    department: Optional[str] = typer.Option(None, help="one department, e.g. fire"),
+    status: Optional[str] = typer.Option(None, help=", ".join(STATUSES)),
+    community: Optional[str] = typer.Option(None),
+    overdue: bool = typer.Option(False, "--overdue", help="only acceptances overdue"),
+    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Optional[Path] = OUT,
+) -> None:
+    """The escalations board per department: awaiting acceptance, accepted, in enforcement,
+    returned for rectification, closed; age; acceptances overdue (by the rules in force)."""
+    if status is not None and status not in STATUSES:
+        raise DomainError(f"unknown status {status!r}; expected one of: {', '.join(STATUSES)}")
+    filters = EscalationsFilter(department=department, status=status, community=community,
+                                overdue_only=overdue, policy=service().policy)
+    _emit("escalations", filters, as_of, basis, fmt, lang, out)
