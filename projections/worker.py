@@ -14,7 +14,16 @@ from typing import Any
 from projections.runner import Runner
 
 Tick = Callable[[Any], object]
-TICKS: list[Tick] = []
+
+
+def escalation_tick(service: Any) -> object:
+    """Reminders, missed deadlines, slow re-inspections, climbing escalations (the rules)."""
+    from workflows.escalation import tick
+
+    return tick(service)
+
+
+TICKS: list[Tick] = [escalation_tick]
 
 
 def work_once(service: Any, runner: Runner) -> int:

@@ -103,4 +103,7 @@ def tick(service: Any, progress: Progress | None = None) -> TickReport:
     """One tick over the store's own due index: what the CLI and the worker run."""
     from projections.due import StoreDueIndex  # the index lives with the read models
 
-    return EscalationTick(service, StoreDueIndex(service)).run(progress)
+    report = EscalationTick(service, StoreDueIndex(service)).run(progress)
+    if report.applied:
+        log.info("tick at %s: %s", service.clock.now().isoformat(), report.summary())
+    return report

@@ -250,3 +250,15 @@ def test_a_tick_after_a_long_pause_catches_up(cases, clock):
     clock.advance(days=30)
     assert tick(cases).applied["escalate_missed"] == 3
     assert all(cases.get_case(i).state == "escalated" for i in ids)
+
+
+def test_the_worker_runs_the_tick_after_catching_up(cases, clock):
+    from projections import all_projections
+    from projections.runner import Runner
+    from projections.worker import TICKS, work
+
+    case_id = f.to_notified(cases)
+    at(clock, "2026-03-10")
+    assert any(getattr(t, "__name__", "") == "escalation_tick" for t in TICKS)
+    work(cases, Runner(cases, all_projections()), rounds=1)
+    assert cases.get_case(case_id).state == "escalated"
