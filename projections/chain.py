@@ -13,7 +13,8 @@ deleting, inserting or reordering a row, or editing a payload changes every late
 
 The witness is a projection: ``ChainWitness.catch_up`` chains the rows past its position,
 a page per transaction together with its position (compare-and-set, so two catch-ups
-never chain a row twice). A day's digest is the head at the end of that day (China time),
+never chain a row twice). ``hazardflow worker`` runs it every round (``witness_tick``);
+``audit verify``, ``audit digest`` and ``audit chain`` run it too. A day's digest is the head at the end of that day (China time),
 which can be published outside the system; ``projections.verify`` recomputes the chain
 from the log and compares it with the witness and with published digests.
 """
@@ -238,6 +239,11 @@ class ChainWitness:
         if not last:
             return Digest(day, 0, GENESIS)
         return Digest(day, int(last[0][0]), last[0][1])
+
+
+def witness_tick(service: Any) -> int:
+    """The worker's periodic job: chain what was recorded since its last round."""
+    return ChainWitness(service).catch_up()
 
 
 def _is_duplicate_key(error: Exception) -> bool:

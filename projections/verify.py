@@ -153,9 +153,8 @@ class Verifier:
             self._check_digest(digest, walk.log_head, report)
         report.cases = len(walk.last)
         self._check_files(walk, report, progress)
-        for problem in report.problems:
-            problem.case_number = problem.case_number or walk.numbers.get(problem.originator_id, "")
         del report.problems[MAX_PROBLEMS:]
+        self._name_cases(report, walk.numbers)
         return report
 
     # -- the walk -------------------------------------------------------------------------
@@ -242,11 +241,6 @@ class Verifier:
                 w.notification_id, w.originator_id, w.originator_version))
 
     def _case_chain(self, n: _Row, walk: _Walk, report: Report, already_flagged: bool) -> None:
-        if n.topic == CASE_NUMBER_TOPIC:
-            fields = self._decode(n, report)
-            if fields:
-                walk.numbers.setdefault(str(fields.get("case_id")), str(fields.get("number")))
-            return
         if not self._is_chained(n.topic):
             return
         fields = self._decode(n, report)
@@ -264,6 +258,27 @@ class Verifier:
         previous = walk.last.get(oid)
         if previous is None or version > previous[0]:
             walk.last[oid] = (version, str(fields.get("content_hash", "")))
+
+    def _name_cases(self, report: Report, numbers: dict[str, str]) -> None:
+        """Case numbers for the problems, from the case-number records when a case's own
+        report is gone (read only when something failed: the walk need not decode them)."""
+        unnamed = {p.originator_id for p in report.problems
+                   if p.originator_id and p.originator_id not in numbers}
+        start = 1
+        while unnamed:
+            page = self._recorder.select_notifications(start, PAGE, topics=[CASE_NUMBER_TOPIC])
+            if not page:
+                break
+            for n in page:
+                try:
+                    fields = decode_state(self._mapper, n.state)
+                except Exception:  # noqa: BLE001 - an unreadable record names nothing
+                    continue
+                numbers.setdefault(str(fields.get("case_id")), str(fields.get("number")))
+                unnamed.discard(str(fields.get("case_id")))
+            start = page[-1].id + 1
+        for problem in report.problems:
+            problem.case_number = problem.case_number or numbers.get(problem.originator_id, "")
 
     def _decode(self, n: _Row, report: Report) -> dict[str, Any] | None:
         try:
@@ -338,7 +353,7 @@ class _Row:
 
     def __init__(self, n: Any) -> None:
         self.id = n.id
-        self.originator_id = n.originator_id
+        self.originator_id = str(n.originator_id)  # once: str(UUID) is not free
         self.originator_version = n.originator_version
         self.topic = n.topic
         self.state = n.state

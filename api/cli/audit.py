@@ -15,11 +15,16 @@ from api.cli.context import service, settings
 from api.wiring import open_blobs
 from domain.errors import DomainError
 from domain.timeutil import local_date
-from projections.chain import ChainWitness, Digest
+from projections.chain import ChainWitness, Digest, witness_tick
 from projections.verify import Report, Verifier
+from projections.worker import TICKS
 
 app = typer.Typer(help="Tamper evidence: verify the hash chains, publish daily digests.",
                   no_args_is_help=True)
+
+# `hazardflow worker` keeps the chain witness current, a round after the projections.
+if witness_tick not in TICKS:
+    TICKS.append(witness_tick)
 
 # Below this many rows the walk takes a blink; no bar.
 PROGRESS_FROM = 20_000
