@@ -27,10 +27,10 @@ DEFAULT_TOKEN_TTL = 2.0
 
 
 def routers() -> list[APIRouter]:
-    from api.routes import audit, cases, evidence, health, open311, reports
+    from api.routes import audit, cases, escalations, evidence, health, open311, reports
 
     return [health.router, cases.router, reports.router, open311.router, audit.router,
-            evidence.router]
+            evidence.router, escalations.router]
 
 
 class BodyLimit:
@@ -128,7 +128,10 @@ def app_from_environment() -> FastAPI:
     """The factory ``hazardflow serve`` gives uvicorn: every worker process builds its own
     app (its own store connections and group-commit writer) from the environment."""
     import os
+    import sys
 
+    if os.environ.get("HF_SWITCH"):
+        sys.setswitchinterval(float(os.environ["HF_SWITCH"]))
     return create_app(
         group_commit=os.environ.get(SERVE_GROUP_COMMIT, "1") == "1",
         token_ttl=float(os.environ.get(SERVE_TOKEN_TTL, DEFAULT_TOKEN_TTL)),
