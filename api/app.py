@@ -128,10 +128,7 @@ def app_from_environment() -> FastAPI:
     """The factory ``hazardflow serve`` gives uvicorn: every worker process builds its own
     app (its own store connections and group-commit writer) from the environment."""
     import os
-    import sys
 
-    if os.environ.get("HF_SWITCH"):
-        sys.setswitchinterval(float(os.environ["HF_SWITCH"]))
     return create_app(
         group_commit=os.environ.get(SERVE_GROUP_COMMIT, "1") == "1",
         token_ttl=float(os.environ.get(SERVE_TOKEN_TTL, DEFAULT_TOKEN_TTL)),
