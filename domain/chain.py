@@ -60,6 +60,11 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} has no canonical form in the hash chain")
 
 
+# One encoder for every call: json.dumps with options builds a new one each time.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                            allow_nan=False, default=_plain)
+
+
 def canonical_content(
     topic: str, class_version: int, originator_id: UUID | str, originator_version: int,
     state: dict[str, Any],
@@ -74,8 +79,7 @@ def canonical_content(
         "state": fields,
         "topic": topic,
     }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=_plain).encode("utf-8")
+    return _ENCODER.encode(document).encode("utf-8")
 
 
 def content_hash_of(

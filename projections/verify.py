@@ -187,9 +187,10 @@ class Verifier:
         found = len(report.problems)
         if n is not None:
             report.events += 1
+            in_step = walk.check_head == walk.log_head
             walk.log_head = link(walk.log_head, n.id, n.originator_id, n.originator_version,
                                  n.topic, n.sha)
-            self._against_witness(n, w, walk, report)
+            self._against_witness(n, w, walk, report, walk.log_head if in_step else None)
             self._case_chain(n, walk, report, already_flagged=len(report.problems) > found)
         else:
             assert w is not None
@@ -203,7 +204,8 @@ class Verifier:
                 walk.last[w.originator_id] = (w.originator_version, "")
 
     def _against_witness(self, n: _Row, w: WitnessRow | None, walk: _Walk,
-                         report: Report) -> None:
+                         report: Report, next_head: str | None) -> None:
+        """``next_head``: the head after this row when the two heads agree (computed once)."""
         oid, version = str(n.originator_id), n.originator_version
         if w is None or (w.originator_id, w.originator_version) != (oid, version):
             chained_at = self.witness.find(oid, version)
@@ -223,7 +225,7 @@ class Verifier:
                 "edited", f"the stored bytes hash to {n.sha[:16]}…, chained as "
                 f"{w.state_sha256[:16]}…", n.id, oid, version))
             return
-        walk.check_head = link(walk.check_head, n.id, oid, version, n.topic, n.sha)
+        walk.check_head = next_head or link(walk.check_head, n.id, oid, version, n.topic, n.sha)
         if walk.check_head != w.head:
             report.problems.append(Problem(
                 "witness", "the witnessed chain head differs from the one recomputed here",
