@@ -25,7 +25,8 @@ How to add a projection (e.g. ``escalations``)
                                              "due": ...})
 
    Handlers use only ``page.get/put`` (keyed rows), ``page.append`` (append-only rows),
-   ``page.count`` (counters) and ``page.seq`` (the event's notification id); never SQL,
+   ``page.count`` (counters), ``page.seq`` (the event's notification id) and
+   ``page.case_id`` (its case id as text); never SQL,
    never the clock: a projection is a function of the events.
 2. Add an instance to ``all_projections()`` below. ``hazardflow projections status``,
    ``catch-up``, ``rebuild escalations`` and ``hazardflow worker`` then pick it up.

@@ -31,7 +31,7 @@ from domain.case import top_state
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day, rate
+from projections.report import Column, Report, local_day, local_day_text, rate
 
 CASES, TASKS, ACTIONS = "acc_cases", "acc_tasks", "acc_actions"
 DUE_DAYS = {"notify": 3, "verify": 3, "accept": 3, "decide": 30}
@@ -50,7 +50,7 @@ class Accountability(Projection):
                       ("community", "TEXT"), ("kind", "TEXT"), ("waiter_role", "TEXT"),
                       ("waiter_unit", "TEXT"), ("assigned_at", "TEXT"), ("due", "TEXT"),
                       ("done_at", "TEXT"), ("done_by", "TEXT"), ("done_trigger", "TEXT")),
-              key=("task_id",), indexes=(("done_at",), ("grid",))),
+              key=("task_id",)),
         Table(ACTIONS, (("actor_id", "TEXT"), ("role", "TEXT"), ("unit", "TEXT"),
                         ("grid", "TEXT"), ("community", "TEXT"), ("trigger_name", "TEXT"),
                         ("n", "BIGINT")),
@@ -64,15 +64,15 @@ class Accountability(Projection):
     def prefetch(self, events: Sequence[Any], page: Page) -> None:
         super().prefetch(events, page)
         tasks = set()
-        for e in events:
-            case = page.get(CASES, str(e.originator_id))
+        for case_id in set(page.case_ids):
+            case = page.get(CASES, case_id)
             if case and case["task_id"]:
                 tasks.add(case["task_id"])
         page.load(self.table(TASKS), tasks)
 
     def apply(self, event: Any, page: Page) -> None:
         kind = type(event).__name__
-        case_id = str(event.originator_id)
+        case_id = page.case_id
         if kind == "Reported":
             case = {"case_id": case_id, "grid": event.place["grid"],
                     "community": event.place["community"], "department": None, "accepted": 0,
@@ -107,8 +107,8 @@ class Accountability(Projection):
         if task_kind == "rectify":
             due = case["deadline"]
         else:
-            due = (local_day(event.occurred_at) + timedelta(days=DUE_DAYS[task_kind])
-                   ).isoformat()  # type: ignore[operator]
+            due = (date.fromisoformat(local_day_text(event.occurred_at))
+                   + timedelta(days=DUE_DAYS[task_kind])).isoformat()
         task_id = f"{case['case_id']}:{event.originator_version}"
         page.put(TASKS, {
             "task_id": task_id, "case_id": case["case_id"], "grid": case["grid"],

@@ -97,6 +97,12 @@ class _PostgresTx:
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
 
+    def copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Stream ``rows`` into ``table`` with COPY (see ``framework._write``)."""
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def execute(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self._cursor.execute(statement.replace("?", "%s"), params)
         return self._cursor.fetchall() if self._cursor.description else []

@@ -39,7 +39,7 @@ class Ledger(Projection):
             ("enforcement", "TEXT"), ("closed_at", "TEXT"), ("closing_reason", "TEXT"),
             ("recurrence_count", "INTEGER"),
         ), key=("case_id",), by_case=True,
-            indexes=(("community", "grid"), ("number",))),
+            indexes=(("community", "grid"),)),
     )
 
     def handles(self, event: Any) -> bool:
@@ -49,7 +49,7 @@ class Ledger(Projection):
         if type(event).__name__ == "Reported":
             self.on_Reported(event, page)
             return
-        row = page.get(T, str(event.originator_id))
+        row = page.get(T, page.case_id)
         if row is None:  # not a case this ledger knows (cannot happen with a whole log)
             return
         row["state"] = event.state

@@ -54,6 +54,23 @@ def local_day(instant: str | None) -> date | None:
     return datetime.fromisoformat(instant).astimezone(LOCAL_TZ).date()
 
 
+_UTC_SUFFIX = "+00:00"
+
+
+def local_day_text(instant: str) -> str:
+    """``local_day(instant).isoformat()``, fast for the stored form (UTC, ``+00:00``).
+
+    Handlers call this for every event. China has kept UTC+8 without daylight saving since
+    1991, so from 16:00 UTC it is the next local day; any other form takes the slow path.
+    """
+    if instant.endswith(_UTC_SUFFIX) and instant > "1992":
+        day = instant[:10]
+        if instant[11:13] < "16":
+            return day
+        return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    return local_day(instant).isoformat()  # type: ignore[union-attr]
+
+
 def day_start(day: date) -> str:
     """The stored-instant form of the first moment of ``day`` in China."""
     return iso(end_of_local_day(day - timedelta(days=1)))

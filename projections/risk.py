@@ -56,14 +56,14 @@ class RiskGrades(Projection):
     def prefetch(self, events: Sequence[Any], page: Page) -> None:
         super().prefetch(events, page)
         places = {e.place["id"] for e in events if type(e).__name__ == "Reported"}
-        for e in events:
-            known = page.get(CASES, str(e.originator_id))
+        for case_id in set(page.case_ids):
+            known = page.get(CASES, case_id)
             if known:
                 places.add(known["place_id"])
         page.load(self.table(PLACES), places)
 
     def apply(self, event: Any, page: Page) -> None:
-        case_id = str(event.originator_id)
+        case_id = page.case_id
         kind = type(event).__name__
         if kind == "Reported":
             case = {"case_id": case_id, "place_id": event.place["id"], "is_open": 0,

@@ -61,14 +61,14 @@ class EventSource:
 
     def pages(self, after: int, stop: int, size: int = PAGE_SIZE
               ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
-        """``(last id read, [(id, event), ...])`` for case events in ``(after, stop]``."""
+        """``(last id read, [(id, case id, event), ...])`` for case events in ``(after, stop]``."""
         while after < stop:
             notes = self.recorder.select_notifications(after + 1, size, stop=stop,
                                                        topics=CASE_TOPICS)
             if not notes:
                 return
             decode = self.decode
-            yield notes[-1].id, [(n.id, decode(n)) for n in notes]
+            yield notes[-1].id, [(n.id, str(n.originator_id), decode(n)) for n in notes]
             after = notes[-1].id
 
     def has_after(self, position: int) -> bool:
@@ -162,23 +162,27 @@ class Runner:
                 progress(last - start, stop - start)
         return applied
 
-    def _apply_page(self, last: int, events: list[tuple[int, Any]],
+    def _apply_page(self, last: int, events: list[tuple[int, str, Any]],
                     positions: dict[str, int]) -> int:
-        keep = self.keep
+        if self.keep is not None:
+            keep = self.keep
+            events = [item for item in events if keep(item[2])]
         with self.db.transaction() as tx:
             for p in self.projections:
                 position = positions[p.name]
                 if position >= last:
                     continue
-                mine = [(i, e) for i, e in events if i > position and p.handles(e)
-                        and (keep is None or keep(e))]
+                handles = p.handles
+                mine = [item for item in events if item[0] > position and handles(item[2])]
                 self._advance(tx, p.name, position, last)
                 page = self._pages.get(p.name) or self._pages.setdefault(p.name, Page(p.tables))
                 page.tx = tx
-                p.prefetch([e for _, e in mine], page)
-                for seq, event in mine:
-                    page.seq = seq
-                    p.apply(event, page)
+                page.case_ids = [case_id for _, case_id, _ in mine]
+                p.prefetch([e for _, _, e in mine], page)
+                apply = p.apply
+                for seq, case_id, event in mine:
+                    page.seq, page.case_id = seq, case_id
+                    apply(event, page)
                 page.flush(tx)
                 page.tx = None
         for p in self.projections:

@@ -18,7 +18,7 @@ from typing import Any
 
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day, rate
+from projections.report import Column, Report, local_day_text, rate
 
 COUNTS, CASES = "stats_counts", "stats_cases"
 MEASURES = ("found", "notified", "rectified_on_time", "rectified_late", "escalated",
@@ -29,7 +29,7 @@ SIMPLE = {"Reported": "found", "NoticeIssued": "notified", "RectificationRefused
 
 
 def month(instant: str) -> str:
-    return local_day(instant).isoformat()[:7]  # type: ignore[union-attr]
+    return local_day_text(instant)[:7]
 
 
 class Statistics(Projection):
@@ -49,7 +49,7 @@ class Statistics(Projection):
 
     def apply(self, event: Any, page: Page) -> None:
         kind = type(event).__name__
-        case_id = str(event.originator_id)
+        case_id = page.case_id
         if kind == "Reported":
             case = {"case_id": case_id, "community": event.place["community"],
                     "category": event.category, "deadline": None, "submitted_at": None}
@@ -79,7 +79,7 @@ class Statistics(Projection):
     @staticmethod
     def _rectified(case: dict[str, Any], done_at: str) -> str:
         deadline = case["deadline"]
-        on_time = not deadline or local_day(done_at).isoformat() <= deadline  # type: ignore
+        on_time = not deadline or local_day_text(done_at) <= deadline
         return "rectified_on_time" if on_time else "rectified_late"
 
 

@@ -72,3 +72,16 @@ def test_unknown_format_or_language_is_a_domain_error():
         render(REPORT, "pdf", "zh")
     with pytest.raises(DomainError, match="language"):
         render(REPORT, "csv", "fr")
+
+
+def test_the_fast_local_day_agrees_with_the_time_zone():
+    from datetime import timedelta, timezone
+
+    from domain.timeutil import iso
+    from projections.report import local_day, local_day_text
+
+    start = datetime(2025, 12, 31, 15, 0, tzinfo=timezone.utc)
+    for minutes in range(0, 3 * 24 * 60, 17):
+        instant = iso(start + timedelta(minutes=minutes))
+        assert local_day_text(instant) == local_day(instant).isoformat()
+    assert local_day_text("2026-03-01T20:00:00+08:00") == "2026-03-01"
