@@ -8,13 +8,11 @@ from typing import Optional
 
 import typer
 
+from api.cli.case import TOKEN
 from api.cli.context import caller, service, settings
 from api.wiring import open_blobs
 from domain.errors import DomainError
 from workflows.evidence import attach as attach_files
-
-TOKEN = typer.Option(None, "--token", envvar="HAZARDFLOW_TOKEN",
-                     help="your bearer token (from `hazardflow users add`); the actor on the record")
 
 
 def attach(
