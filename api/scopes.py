@@ -121,3 +121,27 @@ def area_filter(actor: Actor) -> dict[str, str]:
     if actor.role in DEPARTMENT_ROLES:
         return {"department": actor.unit}
     return {"street": actor.unit}
+
+
+_DEPARTMENTS = frozenset(d.value for d in Department)
+
+
+def row_visible(actor: Actor, row: Mapping[str, Any]) -> bool:
+    """Whether one row of a report lies in the caller's territory.
+
+    Rows about a case or place carry ``community`` (and ``grid``, ``department`` when they
+    have them); accountability rows carry the ``unit`` they count for.
+    """
+    if "unit" in row and "community" not in row:
+        unit = str(row["unit"] or "")
+        if actor.role in DEPARTMENT_ROLES:
+            return unit == actor.unit
+        if unit in _DEPARTMENTS:
+            return actor.role in STREET_ROLES
+        return within(unit, actor.unit)
+    community = str(row.get("community") or "")
+    if "grid" not in row and actor.role in GRID_ROLES:
+        # a per-community aggregate: a grid's people see their own community's figures
+        return community == parent_unit(actor.unit)
+    place = {"grid": row.get("grid"), "community": community}
+    return can_see(actor, place, row.get("department"))

@@ -1,0 +1,68 @@
+"""Read endpoints: the case list and the reports, inside the caller's jurisdiction, now or
+as of a past day, as JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories as f
+from tests.api.conftest import Api
+from tests.api.test_errors import assert_problem
+
+
+@pytest.fixture
+def three_cases(api: Api) -> Api:
+    f.report(api.cases, 1)
+    f.to_escalated(api.cases, 2)  # refused: escalated to fire by routing
+    f.to_notified(api.cases, 3)
+    return api
+
+
+@pytest.mark.parametrize("who,total", [
+    ("leader", 3), ("auditor", 3), ("grid_worker", 3), ("safety_officer", 3),
+    ("department_officer", 1), ("department_officer-x", 0), ("grid_worker-x", 0),
+    ("safety_officer-x", 0), ("leader-x", 0),
+])
+def test_case_list_holds_only_the_callers_jurisdiction(three_cases: Api, who: str,
+                                                       total: int) -> None:
+    page = three_cases.get("/api/cases", who)
+    assert page.status_code == 200, page.text
+    assert page.json()["total"] == total
+
+
+def test_case_list_pages_and_filters(three_cases: Api) -> None:
+    page = three_cases.get("/api/cases", "leader", limit=2, offset=1).json()
+    assert (page["total"], len(page["items"]), page["offset"]) == (3, 2, 1)
+    notified = three_cases.get("/api/cases", "leader", state="notified").json()
+    assert [i["state"] for i in notified["items"]] == ["notified"]
+    assert_problem(three_cases.get("/api/cases", "leader", limit=0), 422)
+
+
+@pytest.mark.parametrize("path", ["/api/ledger", "/api/accountability", "/api/risk",
+                                  "/api/stats"])
+def test_reports_as_json(three_cases: Api, path: str) -> None:
+    report = three_cases.get(path, "leader", lang="en")
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["rows"] and {c["key"] for c in body["columns"]} >= set(body["rows"][0])
+
+
+def test_ledger_as_csv_and_xlsx(three_cases: Api) -> None:
+    csv = three_cases.get("/api/ledger", "leader", format="csv", lang="en")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("Case number") and len(
+        csv.text.strip().splitlines()) == 4
+    xlsx = three_cases.get("/api/ledger", "leader", format="xlsx")
+    assert xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]
+
+
+def test_reports_are_scoped_and_dated(three_cases: Api) -> None:
+    fire = three_cases.get("/api/ledger", "department_officer").json()
+    assert [r["state"] for r in fire["rows"]] == ["escalated"]
+    before = three_cases.get("/api/ledger", "leader", as_of="2026-03-01").json()
+    assert (before["as_of"], before["rows"]) == ("2026-03-01", [])
+    assert_problem(three_cases.get("/api/ledger", "leader", as_of="2099-01-01"), 422)
+    assert_problem(three_cases.get("/api/ledger", "leader", format="pdf"), 422)
+    units = {r["unit"] for r in three_cases.get("/api/accountability", "grid_worker-x")
+             .json()["rows"]}
+    assert units <= {"YS-C01-G02"}
