@@ -55,9 +55,9 @@ def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
     if not case.is_open:
         return []
     today, key = local_date(now), f"{case.id}:{case.cycle_started_version}"
-    if case.escalated_at is None and top_state(case.state) in BEFORE_ESCALATION:
-        if policy.escalates_at_once(case.severity):
-            return [Due("escalate_at_once", f"major-escalation:{key}")]
+    if case.escalated_at is None and top_state(case.state) in BEFORE_ESCALATION \
+            and policy.escalates_at_once(case.severity):
+        return [Due("escalate_at_once", f"major-escalation:{key}")]
     if case.state in WAITING_ON_PARTY and case.deadline:
         deadline = date.fromisoformat(case.deadline)
         if today > deadline and case.missed_deadline != case.deadline:
@@ -68,10 +68,10 @@ def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
         if remind is not None and today >= remind and case.reminded_for != case.deadline:
             return [Due("remind_deadline", f"deadline-reminder:{key}:{case.deadline}")]
     if case.state == "rectifying.awaiting_verification" and case.submitted_at \
-            and case.verification_flagged_for != case.submitted_at:
-        if today > policy.verification_due(local_day(case.submitted_at))[0]:
-            return [Due("flag_verification_overdue",
-                        f"verification-overdue:{case.id}:{case.submitted_at}")]
+            and case.verification_flagged_for != case.submitted_at \
+            and today > policy.verification_due(local_day(case.submitted_at))[0]:
+        return [Due("flag_verification_overdue",
+                    f"verification-overdue:{case.id}:{case.submitted_at}")]
     due: list[Due] = []
     if case.state == "escalated":
         if policy.supervised_listing(case.severity) and not case.supervised:

@@ -63,7 +63,8 @@ class Policy:
         return self.calendar.subtract(deadline, lead)
 
     def reminder_rule(self) -> str:
-        return self.rule(f"reminders.before_deadline = {self.rules.model.reminders.before_deadline}")
+        lead = self.rules.model.reminders.before_deadline
+        return self.rule(f"reminders.before_deadline = {lead}")
 
     def verification_due(self, submitted_day: date) -> tuple[date, str]:
         """The last day to re-inspect a rectification submitted on ``submitted_day``."""

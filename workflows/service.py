@@ -19,8 +19,8 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import Environment, EnvType
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import Environment, EnvType
 
 from domain.case import Act, HazardCase
 from domain.clock import Clock, SystemClock

@@ -6,8 +6,6 @@ cron, for a catch-up after downtime, and for trying the rules out (``--now``).
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -19,7 +17,7 @@ from workflows.escalation import tick
 
 
 def escalate_due(
-    now: Optional[str] = typer.Option(
+    now: str | None = typer.Option(
         None, "--now", metavar="TIMESTAMP",
         help="act as if the clock read TIMESTAMP (ISO; China time without an offset); "
              "the events record it as their time. Default: now"),

@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import psycopg
@@ -61,23 +62,15 @@ def test_two_concurrent_ticks_escalate_each_of_1000_cases_exactly_once(pg_settin
     try:
         _overdue_cases(first, CASES)
         StoreDueIndex(first).refresh()  # as the worker keeps it: both ticks see every case
-        reports: list[TickReport] = []
-        errors: list[BaseException] = []
         start = threading.Barrier(2)
 
-        def run(service) -> None:
-            try:
-                start.wait()
-                reports.append(EscalationTick(service, StoreDueIndex(service)).run())
-            except BaseException as error:  # reported below, not lost in the thread
-                errors.append(error)
+        def run(service) -> TickReport:
+            start.wait()
+            return EscalationTick(service, StoreDueIndex(service)).run()
 
-        threads = [threading.Thread(target=run, args=(s,)) for s in (first, second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert not errors, errors
+        with ThreadPoolExecutor(2) as pool:  # result() re-raises a tick's error here
+            reports = [future.result() for future in
+                       [pool.submit(run, service) for service in (first, second)]]
 
         escalations: Counter[uuid.UUID] = Counter()
         missed: Counter[uuid.UUID] = Counter()
