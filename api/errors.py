@@ -9,6 +9,7 @@ the server.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -33,6 +34,7 @@ from workflows.service import ConcurrencyExhausted
 
 log = logging.getLogger("hazardflow.api")
 
+OPEN311_PREFIX = "/open311/v2"
 PROBLEM_BASE = "https://hazardflow.invalid/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -145,4 +147,19 @@ def install(app: FastAPI) -> None:
         Exception: _unexpected,
     }
     for exc_class, handler in handlers.items():
-        app.add_exception_handler(exc_class, handler)
+        app.add_exception_handler(exc_class, _open311_aware(handler))
+
+
+def _open311_aware(handler: Any) -> Any:
+    """Under the Open311 prefix, errors take the GeoReport v2 form: a JSON array of
+    ``{"code", "description"}``. Its clients know 400 (bad request), 403 (bad api_key or
+    not allowed) and 404, so 401 and 422 are told as 403 and 400 there."""
+    def handle(request: Request, error: Exception) -> JSONResponse:
+        response = handler(request, error)
+        if not request.url.path.startswith(OPEN311_PREFIX + "/"):
+            return response
+        status = {401: 403, 422: 400, 409: 400}.get(response.status_code,
+                                                    response.status_code)
+        detail = json.loads(bytes(response.body)).get("detail", TITLES.get(status, "error"))
+        return JSONResponse([{"code": status, "description": detail}], status_code=status)
+    return handle

@@ -30,7 +30,7 @@ from tests.conftest import START
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
-EXAMPLES_PER_OPERATION = 20  # x ~20 operations: a few hundred requests in all
+EXAMPLES_PER_OPERATION = 10  # x ~30 operations: a few hundred requests in all
 TOKEN: dict[str, str] = {}
 
 
@@ -41,10 +41,11 @@ CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP, config=CONFIG)
 
 
-@pytest.fixture(autouse=True)
-def store(tmp_path) -> Any:  # type: ignore[no-untyped-def]
-    """A fresh SQLite store for each operation, with a few cases in the caller's community."""
-    cases = open_cases(Settings(sqlite_path=tmp_path / "fuzz.db", database_url=None),
+@pytest.fixture(autouse=True, scope="module")
+def store(tmp_path_factory) -> Any:  # type: ignore[no-untyped-def]
+    """One SQLite store for the run, with a few cases in the caller's community."""
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
+    cases = open_cases(Settings(sqlite_path=path, database_url=None),
                        clock=FixedClock(START))
     TOKEN["value"] = Accounts(cases).add("so-fuzz", "safety_officer", f.COMMUNITY)
     f.report(cases, 1)          # HZ-2026-000001, the path example, in state found

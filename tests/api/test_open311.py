@@ -1,0 +1,75 @@
+"""Open311 GeoReport v2: services, form-encoded requests with api_key, status reads and the
+specification's error array."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests import factories as f
+from tests.api.conftest import Api
+
+V2 = "/open311/v2"
+
+
+def file(api: Api, who: str = "grid_worker", **form: str):  # type: ignore[no-untyped-def]
+    data = {"api_key": api.tokens[who], "service_code": "blocked_fire_exit",
+            "description": "楼梯间堆放杂物", "address_string": "园山路 8 号", **form}
+    return api.client.post(f"{V2}/requests.json", data=data)
+
+
+def test_services_are_the_hazard_categories(api: Api) -> None:
+    services = api.client.get(f"{V2}/services.json").json()
+    assert {s["service_code"] for s in services} >= {"blocked_fire_exit", "gas_safety"}
+    assert all(s["metadata"] is True and s["type"] == "batch" for s in services)
+    definition = api.client.get(f"{V2}/services/gas_safety.json").json()
+    assert {a["code"] for a in definition["attributes"]} >= {"grid", "place_id", "severity"}
+
+
+def test_a_request_is_filed_as_the_api_keys_account_and_read_back(api: Api) -> None:
+    created = file(api, media_url="https://example.invalid/p.jpg",
+                   **{"attribute[severity]": "major"})
+    assert created.status_code == 201, created.text
+    number = created.json()[0]["service_request_id"]
+    case = api.cases.get_case(number)
+    assert (case.reported_by["id"], case.severity, case.place["grid"]) == (
+        "grid_worker", "major", f.GRID)
+
+    one = api.client.get(f"{V2}/requests/{number}.json",
+                         params={"api_key": api.tokens["safety_officer"]}).json()[0]
+    assert (one["status"], one["service_code"], one["media_url"]) == (
+        "open", "blocked_fire_exit", "https://example.invalid/p.jpg")
+    assert one["description"] == "楼梯间堆放杂物"
+    assert datetime.fromisoformat(one["requested_datetime"]).utcoffset() is not None
+    listed = api.client.get(f"{V2}/requests.json", params={"api_key": api.tokens["leader"],
+                                                           "status": "open"}).json()
+    assert [r["service_request_id"] for r in listed] == [number]
+
+
+def test_status_closed_and_agency_responsible(api: Api) -> None:
+    escalated = api.cases.get_case(f.to_escalated(api.cases, 2))
+    got = api.client.get(f"{V2}/requests/{escalated.number}.json",
+                         headers=api.auth("leader")).json()[0]
+    assert (got["status"], got["agency_responsible"]) == ("open", "消防")
+    closed = api.cases.get_case(f.to_awaiting_verification(api.cases, 3))
+    api.cases.verify(closed.id, f.inspector, passed=True)
+    got = api.client.get(f"{V2}/requests.json", params={"api_key": api.tokens["leader"],
+                                                        "status": "closed"}).json()
+    assert [r["service_request_id"] for r in got] == [closed.number]
+
+
+def test_errors_are_the_specifications_array(api: Api) -> None:
+    def error(response, status: int) -> str:  # type: ignore[no-untyped-def]
+        assert response.status_code == status, response.text
+        [item] = response.json()
+        assert item["code"] == status and item["description"]
+        return item["description"]
+
+    error(file(api, api_key="nope"), 403)
+    error(file(api, service_code="ufo"), 404)
+    assert "location" in error(file(api, address_string=""), 400)
+    assert "grid" in error(file(api, who="safety_officer"), 400)
+    error(api.client.post(f"{V2}/requests.json", data={"service_code": "gas_safety"}), 400)
+    error(file(api, who="grid_worker-x", **{"attribute[grid]": f.GRID}), 403)
+    error(api.client.get(f"{V2}/requests/HZ-2026-999999.json",
+                         params={"api_key": api.tokens["leader"]}), 404)
+    error(api.client.get(f"{V2}/requests.json"), 403)
