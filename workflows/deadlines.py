@@ -61,8 +61,8 @@ def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
     if case.state in WAITING_ON_PARTY and case.deadline:
         deadline = date.fromisoformat(case.deadline)
         if today > deadline and case.missed_deadline != case.deadline:
-            return [Due("miss_deadline", f"deadline-missed:{key}:{case.deadline}")]
-        if today > deadline:
+            return [Due("escalate_overdue", f"deadline-missed:{key}:{case.deadline}")]
+        if today > deadline:  # recorded missed on its own (``miss_deadline``), not escalated
             return [Due("escalate_missed", f"missed-escalation:{key}:{case.deadline}")]
         remind = policy.reminder_day(deadline)
         if remind is not None and today >= remind and case.reminded_for != case.deadline:
@@ -85,9 +85,13 @@ def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
     return due
 
 
+# Recording a missed deadline alone is due whenever recording it with its escalation is.
+_SAME_TIME = {"miss_deadline": "escalate_overdue"}
+
+
 def require_due(case: Any, action: str, policy: Policy, now: datetime) -> None:
     """NotDue unless ``action`` is due on ``case`` at ``now`` (checked inside the command)."""
-    if action not in {d.action for d in due_actions(case, policy, now)}:
+    if _SAME_TIME.get(action, action) not in {d.action for d in due_actions(case, policy, now)}:
         raise NotDue(f"{action} is not due on {case.number} at {now.isoformat()}")
 
 

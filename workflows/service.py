@@ -328,8 +328,19 @@ class HazardCases:
 
         return self._act(ref, actor, "remind_deadline", {}, apply, **common)
 
+    def escalate_overdue(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
+        """The deadline passed with no rectification submitted (逾期未整改): record it and
+        escalate to the routed department, in one transaction."""
+        def apply(case: HazardCase, act: Act) -> None:
+            self._require_due(case, "escalate_overdue", act)
+            rule = self._missed_rule(case)
+            case.miss_deadline(act, rule, self.policy.version)
+            case.escalate(self._then(case, act, "escalate"), rule, *self._route(case, None))
+
+        return self._act(ref, actor, "miss_deadline", {"escalate": True}, apply, **common)
+
     def miss_deadline(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
-        """The deadline passed with no rectification submitted: record it (逾期未整改)."""
+        """Record a missed deadline alone (the lifecycle trigger); the tick escalates it next."""
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "miss_deadline", act)
             case.miss_deadline(act, self._missed_rule(case), self.policy.version)

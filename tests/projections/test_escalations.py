@@ -163,7 +163,7 @@ def test_escalate_due_and_the_report_from_the_command_line(cli_store, monkeypatc
     code, out, err = hazardflow(monkeypatch, capsys, "escalate-due", "--now",
                                 "2026-03-10T09:00")
     assert code == 0, err
-    assert "applied: escalate_missed 1, miss_deadline 1" in out
+    assert "applied: escalate_overdue 1;" in out
     assert cli_store.get_case(case_id).state == "escalated"
     code, out, _ = hazardflow(monkeypatch, capsys, "escalate-due", "--now",
                               "2026-03-10T09:00")

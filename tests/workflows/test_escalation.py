@@ -42,7 +42,7 @@ def test_a_notified_case_past_its_deadline_is_escalated_to_its_routed_department
     assert "CaseEscalated" not in kinds(cases, case_id)  # the deadline day is still met
     at(clock, "2026-03-12", 0)
     report = tick(cases)
-    assert report.applied["miss_deadline"] == 1 and report.applied["escalate_missed"] == 1
+    assert report.applied == {"escalate_overdue": 1}
     case = cases.get_case(case_id)
     assert case.state == "escalated" and case.department == "urban_management"
     *_, missed, escalated = cases.history(case_id)
@@ -220,11 +220,20 @@ def test_a_tick_s_commands_are_idempotent(cases, clock):
     case_id = f.to_notified(cases)
     at(clock, "2026-03-10")
     first = tick(cases)
-    again = cases.miss_deadline(case_id, SYSTEM_ACTOR,
-                                command_id=f"deadline-missed:{case_id}:1:2026-03-09")
+    again = cases.escalate_overdue(case_id, SYSTEM_ACTOR,
+                                   command_id=f"deadline-missed:{case_id}:1:2026-03-09")
     assert again.replayed
-    assert first.applied["miss_deadline"] == 1
+    assert first.applied["escalate_overdue"] == 1
     assert kinds(cases, case_id).count("DeadlineMissed") == 1
+
+
+def test_a_missed_deadline_recorded_alone_is_escalated_by_the_next_tick(cases, clock):
+    case_id = f.to_notified(cases)
+    at(clock, "2026-03-10")
+    cases.miss_deadline(case_id, SYSTEM_ACTOR)  # e.g. a tick that stopped half-way
+    assert cases.get_case(case_id).state == "notified"
+    assert tick(cases).applied == {"escalate_missed": 1}
+    assert kinds(cases, case_id)[-2:] == ["DeadlineMissed", "CaseEscalated"]
 
 
 def test_the_index_finds_only_what_is_due(cases, clock):
@@ -240,7 +249,7 @@ def test_the_index_finds_only_what_is_due(cases, clock):
     at(clock, "2026-03-10")
     report = tick(cases)
     assert report.candidates == 4  # 1, 2, 3 overdue; 5's re-inspection is slow
-    assert report.applied["escalate_missed"] == 3
+    assert report.applied["escalate_overdue"] == 3
     assert report.applied["flag_verification_overdue"] == 1
     assert cases.get_case(due).state == "escalated"
 
@@ -248,7 +257,7 @@ def test_the_index_finds_only_what_is_due(cases, clock):
 def test_a_tick_after_a_long_pause_catches_up(cases, clock):
     ids = [f.to_notified(cases, n) for n in range(1, 4)]
     clock.advance(days=30)
-    assert tick(cases).applied["escalate_missed"] == 3
+    assert tick(cases).applied["escalate_overdue"] == 3
     assert all(cases.get_case(i).state == "escalated" for i in ids)
 
 
@@ -262,3 +271,14 @@ def test_the_worker_runs_the_tick_after_catching_up(cases, clock):
     assert any(getattr(t, "__name__", "") == "escalation_tick" for t in TICKS)
     work(cases, Runner(cases, all_projections()), rounds=1)
     assert cases.get_case(case_id).state == "escalated"
+
+
+def test_an_extension_granted_after_the_deadline_day_but_before_the_tick_is_honoured(cases,
+                                                                                     clock):
+    case_id = f.to_notified(cases)  # deadline Monday 9 March
+    at(clock, "2026-03-10", 8)  # the night's tick has not run yet
+    cases.extend_deadline(case_id, f.street_supervisor, deadline=date(2026, 3, 16),
+                          reason="材料已订购")
+    tick(cases)
+    assert cases.get_case(case_id).state == "notified"
+    assert "DeadlineMissed" not in kinds(cases, case_id)

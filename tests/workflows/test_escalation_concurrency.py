@@ -81,7 +81,7 @@ def test_two_concurrent_ticks_escalate_each_of_1000_cases_exactly_once(pg_settin
                 missed[note.originator_id] += 1
         assert len(escalations) == CASES and set(escalations.values()) == {1}
         assert len(missed) == CASES and set(missed.values()) == {1}
-        assert sum(r.applied["escalate_missed"] for r in reports) == CASES
+        assert sum(r.applied["escalate_overdue"] for r in reports) == CASES
         # Both ticks really raced: each saw every case as a candidate.
         assert [r.candidates for r in reports] == [CASES, CASES]
     finally:
