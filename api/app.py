@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.accounts import Accounts
 from api.deps import TokenCache
+from api.scopes import CasePlaces
 from api.routes.evidence import is_upload, upload_body_limit
 from api.settings import Settings
 from api.wiring import open_cases
@@ -73,6 +74,7 @@ def attach(app: FastAPI, cases: HazardCases, token_ttl: float = DEFAULT_TOKEN_TT
     """Serve ``cases`` (a store opened elsewhere) from ``app``."""
     app.state.cases = cases
     app.state.tokens = TokenCache(Accounts(cases), token_ttl)
+    app.state.places = CasePlaces()
 
 
 def create_app(

@@ -15,6 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import Accounts, Unauthenticated
 from api.errors import BadRequest
+from api.scopes import CasePlaces
 from domain.values import Actor
 from workflows.service import HazardCases
 
@@ -54,6 +55,10 @@ class TokenCache:
 
 def get_cases(request: Request) -> HazardCases:
     return request.app.state.cases
+
+
+def get_places(request: Request) -> CasePlaces:
+    return request.app.state.places
 
 
 def get_tokens(request: Request) -> TokenCache:
@@ -100,6 +105,7 @@ def get_idempotency_key(
 
 
 CasesDep = Annotated[HazardCases, Depends(get_cases)]
+PlacesDep = Annotated[CasePlaces, Depends(get_places)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 IfMatch = Annotated[int | None, Depends(get_if_match)]
 IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from domain.errors import CaseNotFound, DomainError, NotPermitted
 from domain.values import Actor, Department, Role
@@ -145,3 +146,37 @@ def row_visible(actor: Actor, row: Mapping[str, Any]) -> bool:
         return community == parent_unit(actor.unit)
     place = {"grid": row.get("grid"), "community": community}
     return can_see(actor, place, row.get("department"))
+
+
+class CasePlaces:
+    """Remembers where each case is, to check a command's scope without loading the case.
+
+    A case's place (and so its grid and community) is fixed when it is reported and never
+    changes, so it can be remembered for good. Only department officers' scope depends on
+    something that changes (the department a case is escalated to): their checks always
+    load the case. Bounded: forgotten wholesale past ``limit`` entries.
+    """
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._places: dict[UUID, Mapping[str, Any]] = {}
+        self._limit = limit
+
+    def remember(self, case_id: UUID, place: Mapping[str, Any]) -> None:
+        if len(self._places) >= self._limit:
+            self._places.clear()
+        self._places[case_id] = place
+
+    def require_visible(self, cases: Any, actor: Actor, ref: str) -> UUID:
+        """The id of case ``ref`` if it is in the caller's scope; else OutOfScope (404)."""
+        try:
+            case_id = UUID(ref)
+        except ValueError:
+            case_id = cases.resolve(ref)
+        place = self._places.get(case_id)
+        if place is None or actor.role in DEPARTMENT_ROLES:
+            case = cases.get_case(case_id)
+            self.remember(case.id, case.place)
+            require_visible(actor, case)
+        elif not can_see(actor, place, None):
+            raise OutOfScope(case_id)
+        return case_id

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Response
 
 from api import scopes
-from api.deps import ActorDep, CasesDep, IdempotencyKey, IfMatch
+from api.deps import ActorDep, CasesDep, IdempotencyKey, IfMatch, PlacesDep
 from api.schemas.cases import CaseOut, CommandOut, HistoryEntryOut
 from api.schemas.commands import TRIGGER_BODIES, CommandIn, ReportIn
 from api.schemas.common import problem_responses
@@ -38,14 +38,15 @@ def _answer(response: Response, result: CommandResult) -> CommandOut:
 
 
 @router.post("", status_code=201, responses=COMMAND_PROBLEMS, summary="report a hazard")
-def report(body: ReportIn, actor: ActorDep, cases: CasesDep, response: Response,
-           idempotency_key: IdempotencyKey = None) -> CommandOut:
+def report(body: ReportIn, actor: ActorDep, cases: CasesDep, places: PlacesDep,
+           response: Response, idempotency_key: IdempotencyKey = None) -> CommandOut:
     """Report a hazard found on patrol (上报). A reporter files only inside their own grid
     (community, street); a probable duplicate of an open case answers 409 unless
     ``confirm_new`` is set."""
     lifecycle.next_state("new", "report", actor.role)
     scopes.require_may_report_at(actor, body.place.grid, body.place.community)
     result = cases.report(actor, command_id=idempotency_key, **body.params())
+    places.remember(result.case_id, body.place.value().as_dict())
     response.headers["Location"] = f"/api/cases/{result.case_id}"
     return _answer(response, result)
 
@@ -54,13 +55,13 @@ def _command_route(trigger: str, body_model: type[CommandIn]) -> None:
     optional = not body_model.model_fields or all(
         not f.is_required() for f in body_model.model_fields.values())
 
-    def command(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response,
+    def command(case: CaseRef, actor: ActorDep, cases: CasesDep, places: PlacesDep,
+                response: Response,
                 body: Any = None, if_match: IfMatch = None,
                 idempotency_key: IdempotencyKey = None) -> CommandOut:
-        current = cases.get_case(case)
-        scopes.require_visible(actor, current)
+        case_id = places.require_visible(cases, actor, case)
         params = (body or body_model()).params()
-        result = cases.act(current.id, trigger, actor, expected_version=if_match,
+        result = cases.act(case_id, trigger, actor, expected_version=if_match,
                            command_id=idempotency_key, **params)
         return _answer(response, result)
 
