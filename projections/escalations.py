@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, local_day
@@ -131,11 +132,19 @@ class EscalationsFilter:
 
     department: str | None = None
     status: str | None = None
+    view: str = "cases"
     community: str | None = None
     grid: str | None = None
     street: str | None = None
     overdue_only: bool = False
     policy: Any = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise DomainError(f"unknown view {self.view!r}; expected one of: {', '.join(VIEWS)}")
+
+
+VIEWS = ("cases", "board")
 
 
 COLUMNS = (
@@ -156,6 +165,16 @@ COLUMNS = (
     Column("enforcements", "Enforcement actions", "执法次数", "int"),
     Column("supervised", "Supervised listing", "挂牌督办", "bool"),
     Column("closed", "Closed", "结案日期", "date"),
+)
+BOARD_COLUMNS = (
+    Column("department", "Department", "职能部门", vocab="department"),
+    Column("awaiting_acceptance", "Awaiting acceptance", "待受理", "int"),
+    Column("accepted", "Accepted", "已受理", "int"),
+    Column("in_enforcement", "In enforcement", "执法中", "int"),
+    Column("returned_for_rectification", "Returned for rectification", "责令整改中", "int"),
+    Column("closed", "Closed", "已结案", "int"),
+    Column("acceptances_overdue", "Acceptances overdue", "逾期未受理", "int"),
+    Column("oldest_awaiting_days", "Oldest awaiting (days)", "最长待受理天数", "int"),
 )
 _SELECT = ("department, status, number, place_name, community, category, severity, cause, "
            "escalated_at, level, level_since, accepted_at, enforcements, supervised, "
@@ -189,8 +208,15 @@ def query(db: Db, filters: EscalationsFilter | None = None, *, as_of: date,
     overdue = Counter(r[0] for r in rows if r[12])
     board = {d: {**{s: counts[(d, s)] for s in STATUSES}, "acceptances_overdue": overdue[d]}
              for d in sorted({r[0] for r in rows})}
+    meta = {"board": board, "rules": f.policy.version}
+    if f.view == "board":
+        oldest = {d: max((r[9] for r in rows if r[0] == d and r[1] == STATUSES[0]), default=None)
+                  for d in board}
+        summary = [(d, *board[d].values(), oldest[d]) for d in board]
+        return Report("escalations", "Escalations board", "移交职能部门督办台", BOARD_COLUMNS,
+                      summary, as_of, basis, meta=meta)
     return Report("escalations", "Escalations board", "移交职能部门督办台", COLUMNS, rows,
-                  as_of, basis, meta={"board": board, "rules": f.policy.version})
+                  as_of, basis, meta=meta)
 
 
 def _row(v: tuple[Any, ...], as_of: date, policy: Any) -> tuple[Any, ...]:

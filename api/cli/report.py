@@ -129,6 +129,8 @@ def stats(
 
 @app.command("escalations")
 def escalations(
+    view: str = typer.Option("cases", help="cases: one row per escalated case; board: "
+                             "counts per department and status"),
     department: Optional[str] = typer.Option(None, help="one department, e.g. fire"),
     status: Optional[str] = typer.Option(None, help=", ".join(STATUSES)),
     community: Optional[str] = typer.Option(None),
@@ -140,6 +142,7 @@ def escalations(
     returned for rectification, closed; age; acceptances overdue (by the rules in force)."""
     if status is not None and status not in STATUSES:
         raise DomainError(f"unknown status {status!r}; expected one of: {', '.join(STATUSES)}")
-    filters = EscalationsFilter(department=department, status=status, community=community,
-                                overdue_only=overdue, policy=service().policy)
+    filters = EscalationsFilter(department=department, status=status, view=view,
+                                community=community, overdue_only=overdue,
+                                policy=service().policy)
     _emit("escalations", filters, as_of, basis, fmt, lang, out)

@@ -100,6 +100,11 @@ def test_acceptances_overdue_and_climbing_levels_show_on_the_board(cases, clock)
     assert report.meta["board"]["fire"] == {
         "awaiting_acceptance": 1, "accepted": 1, "in_enforcement": 1,
         "returned_for_rectification": 1, "closed": 1, "acceptances_overdue": 1}
+    summary = board(cases, view="board")
+    assert summary.dicts()[1] == {  # departments in order: emergency_management, fire, ...
+        "department": "fire", "awaiting_acceptance": 1, "accepted": 1, "in_enforcement": 1,
+        "returned_for_rectification": 1, "closed": 1, "acceptances_overdue": 1,
+        "oldest_awaiting_days": 15}
     overdue = board(cases, overdue_only=True)
     assert {r["number"] for r in overdue.dicts()} == {n["awaiting"], n["housing"],
                                                       n["major"], n["missed"]}
@@ -174,5 +179,11 @@ def test_escalate_due_and_the_report_from_the_command_line(cli_store, monkeypatc
     assert "awaiting_acceptance" in out and "deadline_missed" in out
     code, _, err = hazardflow(monkeypatch, capsys, "report", "escalations", "--status", "lost")
     assert code == 2 and "unknown status 'lost'" in err
+    code, out, err = hazardflow(monkeypatch, capsys, "report", "escalations", "--view", "board",
+                                "--format", "csv", "--lang", "en")
+    assert code == 0, err
+    assert out.splitlines()[1].startswith("fire,1,0,0,0,0,1,")  # read today: long overdue
+    code, _, err = hazardflow(monkeypatch, capsys, "report", "escalations", "--view", "map")
+    assert code == 2 and "unknown view 'map'" in err
     code, _, err = hazardflow(monkeypatch, capsys, "escalate-due", "--now", "tomorrow")
     assert code == 2 and "not a date-time" in err
