@@ -282,3 +282,16 @@ def test_an_extension_granted_after_the_deadline_day_but_before_the_tick_is_hono
     tick(cases)
     assert cases.get_case(case_id).state == "notified"
     assert "DeadlineMissed" not in kinds(cases, case_id)
+
+
+def test_a_flagged_re_inspection_shows_as_slow_action_in_the_accountability_view(cases, clock):
+    from projections.accountability import AccountabilityFilter
+    from projections.reports import read
+
+    case_id = f.to_awaiting_verification(cases)
+    at(clock, "2026-03-10")
+    tick(cases)
+    assert "VerificationOverdue" in kinds(cases, case_id)
+    community = read(cases, "accountability",
+                     AccountabilityFilter("community", f.COMMUNITY)).dicts()[0]
+    assert (community["waiting"], community["slow"]) == (1, 1)  # the inspectors' desk
