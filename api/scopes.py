@@ -72,7 +72,8 @@ def check_unit(role: Role, unit: str) -> None:
             raise DomainError(f"a department officer's unit is a department: {choices}")
         return
     expected = {"street": 0, "community": 1, "grid": 2}[level]
-    if depth != expected or any(not part for part in unit.split(SEPARATOR)):
+    malformed = any(not part for part in unit.split(SEPARATOR))
+    if depth != expected or malformed or unit in {d.value for d in Department}:
         example = {"street": "YS", "community": "YS-C01", "grid": "YS-C01-G01"}[level]
         raise DomainError(f"a {role.value}'s unit is a {level} id like {example!r}, not {unit!r}")
 

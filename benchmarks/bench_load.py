@@ -201,6 +201,7 @@ class Run:
     commits_per_command: float
     cpu_per_1000: dict[str, float]
     proof: str
+    load_before: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -221,6 +222,7 @@ def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Names
               "so": accounts.add("bench-so", "safety_officer", COMMUNITY),
               "in": accounts.add("bench-in", "inspector", COMMUNITY)}
     port = free_port()
+    load_before = os.getloadavg()[0]
     env = {**os.environ, "HAZARDFLOW_DATABASE_URL": PG_URL,
            "HAZARDFLOW_DATABASE_SCHEMA": schema, "HAZARDFLOW_POOL_SIZE": str(args.pool)}
     server = subprocess.Popen(
@@ -244,7 +246,7 @@ def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Names
         lat = sorted(tally.latencies) or [0.0]
         run = Run(setup, clients, seconds, acks, dict(tally.errors),
                   lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * .99))] * 1000,
-                  (after[0] - before[0]) / max(acks, 1), cpu, "")
+                  (after[0] - before[0]) / max(acks, 1), cpu, "", load_before)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -313,8 +315,8 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         "verify, each with If-Match; the load generator runs on the same 2 cores.",
         "",
         "| set-up | clients | commands/s | p50 ms | p99 ms | errors | PG commits/command "
-        "| CPU ms/command: server / PostgreSQL / load gen | exactly once |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| CPU ms/command: server / PostgreSQL / load gen | load avg before | exactly once |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         cpu = r.cpu_per_1000
@@ -322,7 +324,7 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
             f"| {r.setup} | {r.clients} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
             f"{sum(r.errors.values())} {dict(r.errors) or ''} | {r.commits_per_command:.2f} | "
             f"{cpu['server']:.2f} / {cpu['postgres']:.2f} / {cpu['load generator']:.2f} | "
-            f"{r.proof} |")
+            f"{r.load_before:.1f} | {r.proof} |")
     by = {(r.setup, r.clients): r for r in runs}
     lines += ["", "Group commit over one save per request, same clients:"]
     for clients in sorted({r.clients for r in runs}):
@@ -354,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{name}, {clients} clients: {run.rate:,.0f} commands/s, p50 "
                   f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}, "
                   f"{run.commits_per_command:.2f} commits/command, CPU/1000 {run.cpu_per_1000},"
-                  f" {run.proof}", flush=True)
+                  f" load avg {run.load_before:.1f}, {run.proof}", flush=True)
             runs.append(run)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render(runs, args), encoding="utf-8")

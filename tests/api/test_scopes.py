@@ -1,0 +1,66 @@
+"""Jurisdiction rules: unit naming, row filtering, and the remembered case places."""
+
+from __future__ import annotations
+
+import pytest
+
+from api import scopes
+from api.accounts import Accounts
+from domain.errors import DomainError
+from domain.values import Actor
+from tests import factories as f
+from workflows.service import HazardCases
+
+
+@pytest.mark.parametrize("role,unit", [
+    ("grid_worker", "YS-C01"), ("grid_worker", "YS"), ("safety_officer", "YS-C01-G01"),
+    ("street_supervisor", "YS-C01"), ("department_officer", "YS"),
+    ("inspector", "YS--C01"), ("leader", "fire"),
+])
+def test_accounts_hold_a_unit_of_their_roles_level(role: str, unit: str) -> None:
+    with pytest.raises(DomainError):
+        scopes.check_unit(scopes.Role(role), unit)
+
+
+def test_account_creation_checks_the_unit(cases: HazardCases) -> None:
+    with pytest.raises(DomainError, match="grid id"):
+        Accounts(cases).add("gw-bad", "grid_worker", "YS-C01")
+    assert Accounts(cases).add("gw-ok", "grid_worker", "YS-C01-G07")
+
+
+@pytest.mark.parametrize("actor,row,visible", [
+    (Actor("a", "grid_worker", "YS-C01-G01"), {"grid": "YS-C01-G01", "community": "YS-C01"},
+     True),
+    (Actor("a", "grid_worker", "YS-C01-G01"), {"grid": "YS-C01-G02", "community": "YS-C01"},
+     False),
+    (Actor("a", "grid_worker", "YS-C01-G01"), {"community": "YS-C01"}, True),
+    (Actor("a", "grid_worker", "YS-C01-G01"), {"community": "YS-C02"}, False),
+    (Actor("a", "safety_officer", "YS-C01"), {"unit": "YS-C01-G03"}, True),
+    (Actor("a", "safety_officer", "YS-C01"), {"unit": "YS"}, False),
+    (Actor("a", "safety_officer", "YS-C01"), {"unit": "fire"}, False),
+    (Actor("a", "leader", "YS"), {"unit": "fire"}, True),
+    (Actor("a", "leader", "YS"), {"unit": "XS-C01"}, False),
+    (Actor("a", "department_officer", "fire"), {"unit": "fire"}, True),
+    (Actor("a", "department_officer", "fire"),
+     {"grid": "YS-C01-G01", "community": "YS-C01", "department": "housing"}, False),
+    (Actor("a", "auditor", "YS"), {"grid": "YS-C09-G01", "community": "YS-C09"}, True),
+])
+def test_report_rows_are_kept_inside_the_territory(actor: Actor, row: dict,
+                                                   visible: bool) -> None:
+    assert scopes.row_visible(actor, row) is visible
+
+
+def test_remembered_places_still_follow_escalations_for_departments(
+        cases: HazardCases) -> None:
+    places = scopes.CasePlaces()
+    case_id = f.to_notified(cases)
+    fire = Actor("fire-1", "department_officer", "fire")
+    with pytest.raises(scopes.OutOfScope):
+        places.require_visible(cases, fire, str(case_id))
+    assert places.require_visible(cases, f.safety_officer, str(case_id)) == case_id
+    cases.refuse(case_id, f.safety_officer, reason="拒不整改")  # now fire's case
+    assert places.require_visible(cases, fire, str(case_id)) == case_id
+    with pytest.raises(scopes.OutOfScope):
+        places.require_visible(cases, Actor("x", "grid_worker", "YS-C01-G02"), str(case_id))
+    number = cases.get_case(case_id).number
+    assert places.require_visible(cases, f.street_supervisor, number) == case_id
