@@ -12,27 +12,29 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.cli.case import parse_instant
 from api.cli.context import settings
 from api.wiring import open_cases
-from domain.clock import FixedClock
+from domain.timeutil import LOCAL_TZ
 from workflows.escalation import tick
 
 
 def escalate_due(
     now: str | None = typer.Option(
         None, "--now", metavar="TIMESTAMP",
-        help="act as if the clock read TIMESTAMP (ISO; China time without an offset); "
-             "the events record it as their time. Default: now"),
+        help="decide what was due at TIMESTAMP, in the past (ISO; China time without an "
+             "offset), e.g. to catch up a night the worker was down; the events occur then "
+             "and are recorded now. Default: now"),
 ) -> None:
     """Record reminders, missed deadlines (and escalate them), slow re-inspections and
     escalations climbing a level: everything due by the rules (exactly once)."""
     instant = parse_instant(now)
-    service = open_cases(settings(), clock=FixedClock(instant) if instant else None)
+    service = open_cases(settings())
     try:
         with Progress(TextColumn("checking due cases"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=True) as progress:
             task = progress.add_task("cases", total=None)
-            report = tick(service, lambda done, total: progress.update(
+            report = tick(service, instant, lambda done, total: progress.update(
                 task, completed=done, total=total))
-        typer.echo(f"{service.clock.now().isoformat(timespec='seconds')} "
-                   f"(rules {service.policy.version}): {report.summary()}")
+        when = (instant or service.clock.now()).astimezone(LOCAL_TZ)
+        typer.echo(f"{when.isoformat(timespec='seconds')} (rules {service.policy.version}): "
+                   f"{report.summary()}")
     finally:
         service.shutdown()

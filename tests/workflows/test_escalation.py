@@ -220,7 +220,7 @@ def test_a_tick_s_commands_are_idempotent(cases, clock):
     case_id = f.to_notified(cases)
     at(clock, "2026-03-10")
     first = tick(cases)
-    again = cases.escalate_overdue(case_id, SYSTEM_ACTOR,
+    again = cases.escalate_overdue(case_id, SYSTEM_ACTOR, occurred_at=clock.now(),
                                    command_id=f"deadline-missed:{case_id}:1:2026-03-09")
     assert again.replayed
     assert first.applied["escalate_overdue"] == 1
@@ -295,3 +295,32 @@ def test_a_flagged_re_inspection_shows_as_slow_action_in_the_accountability_view
     community = read(cases, "accountability",
                      AccountabilityFilter("community", f.COMMUNITY)).dicts()[0]
     assert (community["waiting"], community["slow"]) == (1, 1)  # the inspectors' desk
+
+
+def test_a_past_instant_catches_up_a_missed_night_and_the_future_is_refused(cases, clock):
+    case_id = f.to_notified(cases)  # deadline Monday 9 March
+    at(clock, "2026-03-12", 15)
+    night = datetime(2026, 3, 10, 2, tzinfo=LOCAL_TZ)
+    EscalationTick(cases, StoreDueIndex(cases)).run(now=night)
+    missed = cases.history(case_id)[-2]
+    assert type(missed).__name__ == "DeadlineMissed"
+    assert missed.occurred_at == "2026-03-09T18:00:00.000000+00:00"  # the night it was due
+    assert missed.recorded_at == "2026-03-12T07:00:00.000000+00:00"  # when it was recorded
+    with pytest.raises(DomainError, match="in the future"):
+        EscalationTick(cases, StoreDueIndex(cases)).run(now=datetime(2026, 3, 13,
+                                                                     tzinfo=LOCAL_TZ))
+
+
+def test_the_same_action_decided_at_another_instant_counts_as_already_done(cases, clock):
+    from workflows.deadlines import due_actions
+
+    case_id = f.to_notified(cases)
+    at(clock, "2026-03-10")
+    stale = cases.get_case(case_id)
+    [due] = due_actions(stale, cases.policy, clock.now())
+    running = EscalationTick(cases, StoreDueIndex(cases))
+    assert running.run().applied == {"escalate_overdue": 1}
+    report = TickReport()
+    running._run_action(stale, due, clock.now().replace(minute=5), report)  # a slower tick
+    assert report.replayed == {"escalate_overdue": 1} and not report.applied
+    assert kinds(cases, case_id).count("CaseEscalated") == 1
