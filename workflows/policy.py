@@ -108,6 +108,3 @@ class Policy:
         return self._after(since_day, entry.accept_within,
                            f"escalation.chain[{entry.level.value}].accept_within")
 
-
-# The name the service was first written against.
-DeadlinePolicy = Policy
