@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import Accounts, Unauthenticated
@@ -37,14 +38,21 @@ class TokenCache:
         self._known: dict[str, tuple[float, Actor]] = {}
         self._lock = threading.Lock()
 
+    def remembered(self, token: str) -> Actor | None:
+        """The actor of a token seen less than ``ttl`` ago, without touching the store."""
+        if self._ttl <= 0:
+            return None
+        with self._lock:
+            hit = self._known.get(token)
+        return hit[1] if hit is not None and self._now() - hit[0] < self._ttl else None
+
     def authenticate(self, token: str | None) -> Actor:
         if not token or self._ttl <= 0:
             return self._accounts.authenticate(token)
         now = self._now()
-        with self._lock:
-            hit = self._known.get(token)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
+        hit = self.remembered(token)
+        if hit is not None:
+            return hit
         actor = self._accounts.authenticate(token)
         with self._lock:
             if len(self._known) > 10_000:
@@ -53,32 +61,37 @@ class TokenCache:
         return actor
 
 
-def get_cases(request: Request) -> HazardCases:
+# Dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in
+# the thread pool, and a thread hop per dependency per request is measurable under load.
+
+async def get_cases(request: Request) -> HazardCases:
     return request.app.state.cases
 
 
-def get_places(request: Request) -> CasePlaces:
+async def get_places(request: Request) -> CasePlaces:
     return request.app.state.places
 
 
-def get_tokens(request: Request) -> TokenCache:
+async def get_tokens(request: Request) -> TokenCache:
     return request.app.state.tokens
 
 
 _bearer = HTTPBearer(auto_error=False, description="a token from `hazardflow users add`")
 
 
-def get_actor(
+async def get_actor(
     tokens: Annotated[TokenCache, Depends(get_tokens)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """The authenticated caller: the actor recorded on every event they cause."""
+    """The authenticated caller: the actor recorded on every event they cause. A token
+    seen recently is answered from memory; otherwise the store is read off the event loop."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
-    return tokens.authenticate(credentials.credentials)
+    return tokens.remembered(credentials.credentials) or await run_in_threadpool(
+        tokens.authenticate, credentials.credentials)
 
 
-def get_if_match(
+async def get_if_match(
     if_match: Annotated[str | None, Header(
         description='the case version the command was decided on, e.g. 3 or "3"; a stale '
                     "one answers 409 with the current version", max_length=40)] = None,
@@ -91,7 +104,7 @@ def get_if_match(
     return int(text)
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     idempotency_key: Annotated[str | None, Header(
         description="a client-chosen key; a repeat with the same key and body returns the "
                     "original response and records nothing new", max_length=200)] = None,
