@@ -70,6 +70,16 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def _no_telemetry() -> dict[str, Any]:
+    """Newer FastAPI versions look up OpenTelemetry providers on every request (environment
+    reads on the event loop, measurable under load); hazardflow exports no telemetry."""
+    import inspect
+
+    if "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def attach(app: FastAPI, cases: HazardCases, token_ttl: float = DEFAULT_TOKEN_TTL) -> None:
     """Serve ``cases`` (a store opened elsewhere) from ``app``."""
     app.state.cases = cases
@@ -112,6 +122,7 @@ def create_app(
         description="Every request needs `Authorization: Bearer <token>` (from `hazardflow "
                     "users add`). Errors are RFC 9457 problem details.",
         lifespan=lifespan,
+        **_no_telemetry(),
     )
     if cases is not None:
         attach(app, cases, token_ttl)  # usable without a lifespan too
