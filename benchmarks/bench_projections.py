@@ -12,7 +12,7 @@ Copies are bulk-written (SQLite ``executemany``, PostgreSQL ``COPY``). Case numb
 places repeat across copies; the projections key cases by id, so every copy counts.
 
 Measured in the same run, on the same store, over the same notifications
-(pages of 1,000 case-event notifications, as the runner reads them):
+(pages of ``PAGE_SIZE`` case-event notifications, as the runner reads them):
 - raw read: ``select_notifications`` only (rows out of the database);
 - decoded read: the same plus ``mapper.to_domain_event`` (the floor of anything that reads
   events: decoding is the bottleneck, see ENGINEERING_NOTES.md);
@@ -29,7 +29,9 @@ import math
 import os
 import platform
 import resource
+import signal
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -48,7 +50,7 @@ from api.settings import Settings
 from api.wiring import open_cases
 from domain.clock import FixedClock
 from projections import all_projections
-from projections.runner import CASE_TOPICS, Runner
+from projections.runner import CASE_TOPICS, PAGE_SIZE, Runner
 
 PG_URL = os.environ.get("HAZARDFLOW_BENCH_DATABASE_URL",
                         "postgresql://postgres@127.0.0.1:5432/test")
@@ -64,6 +66,9 @@ class Result:
     raw: float
     decoded: float
     rebuild: float
+    decoded_cpu: float  # this process's CPU seconds per event (the database server excluded)
+    rebuild_cpu: float
+    load: float  # the machine's 1-minute load average when the rebuild ended
 
     @property
     def ratio(self) -> float:
@@ -112,7 +117,7 @@ class Store:
             self.path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
             self.settings = Settings(sqlite_path=self.path, database_url=None)
         else:
-            self.schema = f"hf_bench_{uuid.uuid4().hex[:8]}"
+            self.schema = f"hf_bench_proj_{uuid.uuid4().hex[:8]}"
             self.settings = Settings(database_url=PG_URL, database_schema=self.schema,
                                      pool_size=2)
         self.service = open_cases(self.settings, clock=FixedClock(datetime.now(timezone.utc)))
@@ -149,7 +154,7 @@ class Store:
 def read_all(service: Any, decode: bool) -> int:
     recorder, to_event = service.recorder, service.app.mapper.to_domain_event
     stop, after, count = recorder.max_notification_id(), 0, 0
-    while notes := recorder.select_notifications(after + 1, 1000, stop=stop,
+    while notes := recorder.select_notifications(after + 1, PAGE_SIZE, stop=stop,
                                                  topics=CASE_TOPICS):
         if decode:
             for note in notes:
@@ -159,28 +164,37 @@ def read_all(service: Any, decode: bool) -> int:
     return count
 
 
-def timed(work: Callable[[], Any]) -> float:
-    started = time.perf_counter()
+def timed(work: Callable[[], Any]) -> tuple[float, float]:
+    """Wall-clock and this process's CPU seconds taken by ``work``."""
+    started, cpu = time.perf_counter(), time.process_time()
     work()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[[str], None]
-            ) -> Result:
+def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[[str], None],
+            alone: bool = False) -> list[Result]:
+    """All projections rebuilt together (and, if ``alone``, each one by itself)."""
     store = Store(kind, workdir)
     try:
         say(f"{kind} {size:,}: writing copies of the demo history")
         store.fill(copies(rows, size))
         service = store.service
         n = read_all(service, decode=False)  # also warms the caches for every measure
-        raw = timed(lambda: read_all(service, decode=False))
-        decoded = timed(lambda: read_all(service, decode=True))
+        raw, _ = timed(lambda: read_all(service, decode=False))
+        decoded, decoded_cpu = timed(lambda: read_all(service, decode=True))
         say(f"{kind} {size:,}: {n:,} case events; raw {n / raw:,.0f}/s, decoded "
             f"{n / decoded:,.0f}/s; rebuilding")
-        runner = Runner(service, all_projections())
-        rebuild = timed(runner.rebuild)
-        say(f"{kind} {size:,}: rebuild {n / rebuild:,.0f} events/s")
-        return Result(kind, size, n, n / raw, n / decoded, n / rebuild)
+        results = []
+        for projections in [all_projections()] + ([[p] for p in all_projections()]
+                                                  if alone else []):
+            runner = Runner(service, projections)
+            rebuild, rebuild_cpu = timed(runner.rebuild)
+            load = os.getloadavg()[0]
+            label = kind if len(projections) > 1 else f"{kind}: {projections[0].name} alone"
+            say(f"{label} {size:,}: rebuild {n / rebuild:,.0f} events/s (load {load:.1f})")
+            results.append(Result(label, size, n, n / raw, n / decoded, n / rebuild,
+                                  decoded_cpu / n, rebuild_cpu / n, load))
+        return results
     finally:
         store.close()
 
@@ -188,12 +202,15 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
 def table(results: Sequence[Result]) -> str:
     lines = [
         "| store | stored events | case events | raw read ev/s | decoded read ev/s "
-        "| rebuild ev/s | rebuild ÷ decoded | µs per event |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| rebuild ev/s | rebuild ÷ decoded | µs per event | client CPU µs/event: decoded "
+        "read / rebuild | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(f"| {r.store} | {r.stored:,} | {r.case_events:,} | {r.raw:,.0f} | "
-                     f"{r.decoded:,.0f} | {r.rebuild:,.0f} | {r.ratio:.2f} | {r.micros:.1f} |")
+                     f"{r.decoded:,.0f} | {r.rebuild:,.0f} | **{r.ratio:.2f}** | "
+                     f"{r.micros:.1f} | {r.decoded_cpu * 1e6:.1f} / {r.rebuild_cpu * 1e6:.1f} "
+                     f"| {r.load:.1f} |")
     return "\n".join(lines)
 
 
@@ -204,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     parser.add_argument("--stores", default="sqlite,postgres")
     parser.add_argument("--demo-cases", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--per-projection", action="store_true",
+                        help="also rebuild each projection alone at the smallest size")
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     stores = args.stores.split(",")
@@ -211,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     def say(message: str) -> None:
         print(f"[bench_projections] {message}", flush=True)
 
+    # A stopped run (Ctrl-C, kill) still drops its scratch stores (``Store.close``).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     say(f"generating a demo history of {args.demo_cases} cases through the service")
     rows = demo_rows(args.demo_cases)
@@ -219,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     with tempfile.TemporaryDirectory(dir=os.environ.get("HAZARDFLOW_BENCH_DIR")) as work:
         for kind in stores:
             for size in sizes:
-                results.append(measure(kind, rows, size, Path(work), say))
+                alone = args.per_projection and size == min(sizes)
+                results += measure(kind, rows, size, Path(work), say, alone)
     elapsed = time.perf_counter() - started
     text = report(results, args, len(rows), elapsed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -231,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
 def report(results: Sequence[Result], args: argparse.Namespace, demo_events: int,
            elapsed: float) -> str:
     linear = []
-    for kind in dict.fromkeys(r.store for r in results):
+    for kind in dict.fromkeys(r.store for r in results if ":" not in r.store):
         mine = sorted((r for r in results if r.store == kind), key=lambda r: r.stored)
         if len(mine) > 1:
             linear.append(f"- {kind}: µs per event {mine[0].micros:.1f} at "
@@ -244,7 +266,8 @@ def report(results: Sequence[Result], args: argparse.Namespace, demo_events: int
         "# Projections benchmark: full rebuild against raw reads of the same events",
         "",
         f"Command: `python -m benchmarks.bench_projections --sizes {args.sizes} "
-        f"--stores {args.stores} --demo-cases {args.demo_cases}`",
+        f"--stores {args.stores} --demo-cases {args.demo_cases}"
+        f"{' --per-projection' if args.per_projection else ''}`",
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version} (WAL), PostgreSQL {pg_version} (loopback). "
         f"Whole run {elapsed / 60:.1f} min, peak RSS {peak_mb:,.0f} MB.",
@@ -256,10 +279,14 @@ def report(results: Sequence[Result], args: argparse.Namespace, demo_events: int
         "",
         table(results),
         "",
-        "Raw read: `select_notifications` pages of 1,000 case events; decoded read: plus "
-        "`mapper.to_domain_event`; rebuild: all five projections (ledger, accountability, "
-        "audit, risk, stats) from the first event, one transaction per page. "
-        "rebuild ÷ decoded is the figure (goal ≥ 0.33).",
+        f"Raw read: `select_notifications` pages of {PAGE_SIZE:,} case events (the runner's "
+        "page); decoded read: plus "
+        "`mapper.to_domain_event`; rebuild: every projection of `all_projections()` from the "
+        "first event, one transaction per page (a row `X alone` rebuilds only X). "
+        "rebuild ÷ decoded is the figure (goal ≥ 0.33). Client CPU is this process's CPU "
+        "time per case event (for PostgreSQL the server's work is not in it); the load average "
+        "says how busy the shared 2-core machine was (other benchmarks and test suites ran "
+        "at the same time).",
         "",
         "Cost per case event, smallest against largest history:",
         *linear,
