@@ -187,3 +187,13 @@ def test_escalate_due_and_the_report_from_the_command_line(cli_store, monkeypatc
     assert code == 2 and "unknown view 'map'" in err
     code, _, err = hazardflow(monkeypatch, capsys, "escalate-due", "--now", "tomorrow")
     assert code == 2 and "not a date-time" in err
+
+
+def test_a_returned_case_that_misses_its_new_deadline_is_back_awaiting_acceptance(cases, clock):
+    case_id = f.to_escalated(cases, 1)
+    cases.order_rectification(case_id, f.fire_officer, deadline=date(2026, 3, 6))
+    at(clock, "2026-03-09")
+    tick(cases)
+    row = board(cases).dicts()[0]
+    assert (row["status"], row["cause"]) == ("awaiting_acceptance", "deadline_missed")
+    assert row["escalated"] == date(2026, 3, 9) and row["accepted"] is None
