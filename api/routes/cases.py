@@ -71,8 +71,8 @@ def _command_route(trigger: str, body_model: type[CommandIn]) -> None:
     body_param = signature.parameters["body"].replace(
         annotation=Annotated[body_model | None, Body()] if optional else body_model,
         default=None if optional else inspect.Parameter.empty)
-    params = [p for name, p in signature.parameters.items() if name != "body"]
-    params.insert(0, body_param) if not optional else params.append(body_param)
+    params = [p for name, p in signature.parameters.items() if name != "body"] + [body_param]
+    # Parameters without defaults first, as a signature requires (the sort is stable).
     command.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=sorted(params, key=lambda p: p.default is not inspect.Parameter.empty))
     command.__name__ = trigger
