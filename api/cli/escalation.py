@@ -6,14 +6,20 @@ cron, for a catch-up after downtime, and for trying the rules out (``--now``).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli.case import parse_instant
 from api.cli.context import settings
 from api.wiring import open_cases
-from domain.timeutil import LOCAL_TZ
+from domain.clock import SystemClock
+from domain.timeutil import LOCAL_TZ, local_date
+from workflows.calendar import WorkingCalendar
 from workflows.escalation import tick
+from workflows.rules import load_rules
 
 
 def escalate_due(
@@ -38,3 +44,32 @@ def escalate_due(
                    f"{report.summary()}")
     finally:
         service.shutdown()
+
+
+rules_app = typer.Typer(help="The rules file: deadlines, routing, escalation chain, calendar.",
+                        no_args_is_help=True)
+
+
+@rules_app.command("check")
+def check_rules(
+    path: Annotated[Path | None, typer.Argument(
+        help="a rules file (default: HAZARDFLOW_RULES_FILE, else the packaged default)")] = None,
+) -> None:
+    """Check a rules file as start-up would, and summarise it (exit 2 naming a bad key)."""
+    rules = load_rules(path or settings().rules_file)
+    model = rules.model
+    typer.echo(f"{rules.source}: rules {rules.version} are valid")
+    deadlines = ", ".join([f"general {model.deadlines.general}",
+                           f"major {model.deadlines.major}"]
+                          + [f"{c.value} {d}" for c, d in model.deadlines.category.items()])
+    typer.echo(f"deadlines: {deadlines}")
+    typer.echo(f"re-inspection within {model.verification.within}; reminder "
+               f"{model.reminders.before_deadline} before a deadline")
+    chain = " -> ".join(f"{lv.level.value} ({lv.accept_within})"
+                        for lv in model.escalation.chain)
+    typer.echo(f"escalation chain: {chain}")
+    # Warns (on stderr) about this year or next if chinese-calendar does not know them yet.
+    calendar = WorkingCalendar(model.calendar.holidays, model.calendar.workdays)
+    this_year = local_date(SystemClock().now()).year
+    for year in (this_year, this_year + 1):
+        calendar.knows(year)

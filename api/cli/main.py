@@ -45,6 +45,7 @@ def _register() -> None:
     from api.cli import escalation
 
     app.command("escalate-due")(escalation.escalate_due)
+    app.add_typer(escalation.rules_app, name="rules")
 
 
 _register()

@@ -120,3 +120,32 @@ def test_a_category_deadline_applies_to_general_hazards_only():
     day, rule = policy.rectification_deadline("major", "blocked_fire_exit", "enterprise", monday)
     assert day == date(2026, 3, 5)
     assert "deadlines.major = 3 working days" in rule
+
+
+def test_rules_check_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from api.cli import context
+    from api.cli.main import run
+
+    def hazardflow(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["hazardflow", *args])
+        try:
+            run()
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    monkeypatch.delenv("HAZARDFLOW_RULES_FILE", raising=False)
+    context.settings.cache_clear()
+    code, out, _ = hazardflow("rules", "check")
+    assert code == 0 and f"rules {load_rules().version} are valid" in out
+    assert "escalation chain: community_safety_office (2 working days) ->" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(_with('unreported_small_works = "housing"', 'unreported_small_works = "x"'))
+    code, _, err = hazardflow("rules", "check", str(bad))
+    assert code == 2
+    assert "error: rules file" in err and "routing.category.unreported_small_works = 'x'" in err
+    context.settings.cache_clear()
