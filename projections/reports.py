@@ -18,7 +18,7 @@ from domain.timeutil import local_date
 from projections import by_names
 from projections.asof import BASES, rebuild_as_of
 from projections.report import Report
-from projections.runner import Progress, Runner
+from projections.runner import Progress, ProjectionConflict, Runner
 
 
 @dataclass(frozen=True)
@@ -63,10 +63,12 @@ def read(service: Any, name: str, filters: Any = None, *, as_of: date | None = N
     today = local_date(service.clock.now())
     if as_of is None:
         runner = Runner(service, by_names([kind.projection]))
+        runner.setup()
         if catch_up:
-            runner.catch_up(progress)
-        else:
-            runner.setup()
+            try:
+                runner.catch_up(progress)
+            except ProjectionConflict:
+                pass  # the worker (or another reader) is applying the same events right now
         return kind.query(runner.db, filters, as_of=today, basis="current")
     db = rebuild_as_of(service, by_names([kind.projection]), as_of, basis, progress)
     try:

@@ -89,6 +89,7 @@ class Runner:
         self.keep = keep
         self.page_size = page_size
         self._pages: dict[str, Page] = {}
+        self._fresh: set[str] = set()  # projections whose tables this runner created empty
         self._ready = False
 
     # -- set-up ---------------------------------------------------------------------------
@@ -110,15 +111,16 @@ class Runner:
         return {name: (int(position), int(version)) for name, position, version in rows}
 
     def _create(self, tx: Tx, p: Projection) -> None:
+        """Empty tables at position 0 (tables without a tracking row are leftovers: gone)."""
+        self._fresh.add(p.name)
         for table in p.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {table.name}")
             for statement in table.ddl(self.db.dialect):
                 tx.execute(statement)
         tx.execute("INSERT INTO projection_tracking (name, position, version) VALUES (?, 0, ?)",
                    (p.name, p.version))
 
     def _reset(self, tx: Tx, p: Projection) -> None:
-        for table in p.tables:
-            tx.execute(f"DROP TABLE IF EXISTS {table.name}")
         tx.execute("DELETE FROM projection_tracking WHERE name = ?", (p.name,))
         self._create(tx, p)
         self._pages.pop(p.name, None)
@@ -160,6 +162,7 @@ class Runner:
                 applied += self._apply_page(last, events, positions)
             except BaseException:
                 self._pages.clear()  # rows in the cache may hold uncommitted changes
+                self._fresh.clear()
                 raise
             if progress is not None:
                 progress(last - start, stop - start)
@@ -178,7 +181,10 @@ class Runner:
                 handles = p.handles
                 mine = [item for item in events if item[0] > position and handles(item[2])]
                 self._advance(tx, p.name, position, last)
-                page = self._pages.get(p.name) or self._pages.setdefault(p.name, Page(p.tables))
+                page = self._pages.get(p.name)
+                if page is None:
+                    page = self._pages[p.name] = Page(p.tables, fresh=p.name in self._fresh)
+                    self._fresh.discard(p.name)
                 page.tx = tx
                 page.case_ids = [case_id for _, case_id, _ in mine]
                 p.prefetch([e for _, _, e in mine], page)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from projections.runner import Runner
+from projections.runner import ProjectionConflict, Runner
 
 Tick = Callable[[Any], object]
 
@@ -28,7 +28,10 @@ TICKS: list[Tick] = [escalation_tick]
 
 def work_once(service: Any, runner: Runner) -> int:
     """One round: apply new events to every projection, then run each tick. Events read."""
-    applied = runner.catch_up()
+    try:
+        applied = runner.catch_up()
+    except ProjectionConflict:
+        applied = 0  # another process (a rebuild, a reader) moved a projection: next round
     for tick in TICKS:
         tick(service)
     return applied

@@ -97,3 +97,18 @@ def test_the_worker_catches_up_then_runs_the_registered_ticks(store, monkeypatch
     finally:
         TICKS.pop()
     assert seen == [True, True]
+
+
+def test_the_worker_survives_another_process_moving_a_projection(store, monkeypatch):
+    from projections.runner import ProjectionConflict
+
+    runner = Runner(store, all_projections())
+    calls = []
+
+    def conflicting(*args, **kwargs):
+        calls.append(1)
+        raise ProjectionConflict("moved by another process")
+
+    monkeypatch.setattr(runner, "catch_up", conflicting)
+    work(store, runner, interval=0.01, rounds=2)
+    assert len(calls) == 2

@@ -103,3 +103,18 @@ def test_a_new_projection_version_is_rebuilt_on_catch_up(cases, clock):
     assert len(dump(runner.db, ["ledger"])["ledger_cases"]) == len(
         {n.originator_id for n in cases.recorder.select_notifications(1, 10_000)
          if n.topic == "domain.events:Reported"})
+
+
+def test_a_report_read_while_another_runner_holds_the_page_still_answers(cases, clock,
+                                                                       monkeypatch):
+    from projections.reports import read
+
+    RandomHistory(cases, clock, seed=9).run(10)
+    Runner(cases, [Ledger()]).catch_up()
+    RandomHistory(cases, clock, seed=10).run(5)
+
+    def moved_by_someone_else(*args, **kwargs):
+        raise ProjectionConflict("projection ledger was moved by another process")
+
+    monkeypatch.setattr(Runner, "_advance", staticmethod(moved_by_someone_else))
+    assert read(cases, "ledger").rows  # the rows already built, not an error
