@@ -2,7 +2,7 @@
 
 ``create_app(cases=...)`` takes a service from the caller (tests inject theirs); without
 one, the lifespan opens the store named by settings and closes it on shutdown. A new
-group of endpoints is one ``include_router`` line in ``ROUTERS``.
+group of endpoints is one more entry in ``routers()``.
 """
 
 from __future__ import annotations

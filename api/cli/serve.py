@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+from typing import Any
 
 import typer
 
@@ -30,4 +32,14 @@ def serve(
                f"{settings().describe_store()}, group commit {'on' if group_commit else 'off'})",
                err=True)
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, access_log=access_log, log_level="warning")
+                workers=workers, access_log=access_log, log_level="warning",
+                **_patient_supervisor(uvicorn))
+
+
+def _patient_supervisor(uvicorn: Any) -> dict[str, Any]:
+    """uvicorn's supervisor kills a worker that misses a 5 s health check; a worker busy
+    under load (or on a machine shared with other work) can miss it, and every request it
+    holds is cut off. Give it 60 s where the option exists."""
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        return {"timeout_worker_healthcheck": 60}
+    return {}
