@@ -14,7 +14,7 @@ from typing import Any
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, day_end, day_start
+from projections.report import Column, Report, day_end, day_start, where
 
 EVENTS, CASES = "audit_events", "audit_cases"
 
@@ -85,22 +85,15 @@ COLUMNS = (
 def query(db: Db, filters: AuditFilter | None = None, *, as_of: date,
           basis: str = "recorded") -> Report:
     f = filters or AuditFilter()
-    where, params = ["1 = 1"], []
-    if f.case:
-        where.append(f"case_id IN (SELECT case_id FROM {CASES} WHERE case_id = ? OR number = ?)")
-        params += [f.case, f.case.upper()]
-    if f.actor:
-        where.append("actor_id = ?")
-        params.append(f.actor)
-    if f.since:
-        where.append(f"{f.time}_at >= ?")
-        params.append(day_start(f.since))
-    if f.until:
-        where.append(f"{f.time}_at < ?")
-        params.append(day_end(f.until))
+    clause, params = where(
+        (f"case_id IN (SELECT case_id FROM {CASES} WHERE case_id = ? OR number = ?)",
+         (f.case, f.case.upper()) if f.case else None),
+        ("actor_id = ?", f.actor),
+        (f"{f.time}_at >= ?", f.since and day_start(f.since)),
+        (f"{f.time}_at < ?", f.until and day_end(f.until)))
     with db.transaction() as tx:
         rows = tx.execute(
             "SELECT seq, number, version, trigger_name, state, actor_id, role, unit, "
-            f"occurred_at, recorded_at, reason FROM {EVENTS} WHERE {' AND '.join(where)} "
-            "ORDER BY seq", params)
+            f"occurred_at, recorded_at, reason FROM {EVENTS} WHERE {clause} ORDER BY seq",
+            params)
     return Report("audit", "Audit trail", "操作留痕", COLUMNS, rows, as_of, basis)

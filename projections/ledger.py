@@ -15,7 +15,7 @@ from typing import Any
 from domain.case import top_state
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, day_end, day_start, local_day
+from projections.report import Column, Report, day_end, day_start, local_day, where
 
 T = "ledger_cases"
 CYCLE_FIELDS = ("party", "notice_at", "deadline", "measures", "rectified_at", "verified_by",
@@ -52,8 +52,10 @@ class Ledger(Projection):
         row = page.get(T, page.case_id)
         if row is None:  # not a case this ledger knows (cannot happen with a whole log)
             return
-        row["state"] = event.state
         handler = self._handlers.get(type(event).__name__)
+        if handler is None and row["state"] == event.state:
+            return  # a comment, evidence, a reminder: nothing on the ledger changes
+        row["state"] = event.state
         if handler is not None:
             handler(event, row)
         page.put(T, row)
@@ -166,22 +168,14 @@ def query(db: Db, filters: LedgerFilter | None = None, *, as_of: date,
           basis: str = "recorded") -> Report:
     """The ledger rows matching ``filters``, ordered by case number, as read on ``as_of``."""
     f = filters or LedgerFilter()
-    where, params = ["1 = 1"], []
-    for column in ("community", "grid", "category", "severity"):
-        if getattr(f, column):
-            where.append(f"{column} = ?")
-            params.append(getattr(f, column))
-    if f.state:
-        where.append("(state = ? OR state LIKE ?)")
-        params += [f.state, f"{f.state}.%"]
-    if f.found_from:
-        where.append("found_at >= ?")
-        params.append(day_start(f.found_from))
-    if f.found_to:
-        where.append("found_at < ?")
-        params.append(day_end(f.found_to))
+    clause, params = where(
+        ("community = ?", f.community), ("grid = ?", f.grid), ("category = ?", f.category),
+        ("severity = ?", f.severity),
+        ("(state = ? OR state LIKE ?)", (f.state, f"{f.state}.%") if f.state else None),
+        ("found_at >= ?", f.found_from and day_start(f.found_from)),
+        ("found_at < ?", f.found_to and day_end(f.found_to)))
     with db.transaction() as tx:
-        found = tx.execute(f"SELECT {_SELECT} FROM {T} WHERE {' AND '.join(where)} "
+        found = tx.execute(f"SELECT {_SELECT} FROM {T} WHERE {clause} "
                            "ORDER BY number, case_id", params)
     rows = [_row(values, as_of) for values in found]
     if f.overdue is not None:

@@ -81,5 +81,15 @@ def day_end(day: date) -> str:
     return iso(end_of_local_day(day))
 
 
+def where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """``WHERE`` text and parameters for the ``(clause, value)`` pairs whose value is given.
+
+    A clause has one ``?`` per parameter; a tuple value fills several.
+    """
+    given = [(clause, value) for clause, value in conditions if value not in (None, "")]
+    params = [p for _, value in given for p in (value if isinstance(value, tuple) else (value,))]
+    return " AND ".join(clause for clause, _ in given) or "1 = 1", params
+
+
 def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None

@@ -19,7 +19,7 @@ from domain.case import top_state
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day
+from projections.report import Column, Report, local_day, where
 
 CASES, PLACES, CHANGES = "risk_cases", "risk_places", "risk_changes"
 GRADES = ("red", "yellow", "green")
@@ -169,13 +169,8 @@ CHANGE_COLUMNS = (
 def query(db: Db, filters: RiskFilter | None = None, *, as_of: date,
           basis: str = "recorded") -> Report:
     f = filters or RiskFilter()
-    where, params = ["1 = 1"], []
-    for column, value in (("p.community", f.community), ("p.grade", f.grade),
-                          ("p.place_id", f.place)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
-    clause = " AND ".join(where)
+    clause, params = where(("p.community = ?", f.community), ("p.grade = ?", f.grade),
+                           ("p.place_id = ?", f.place))
     with db.transaction() as tx:
         if f.view == "places":
             rows = [(pid, name, kind, community, grid, g, local_day(since), n, major, flagged)

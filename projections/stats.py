@@ -18,7 +18,7 @@ from typing import Any
 
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day_text, rate
+from projections.report import Column, Report, local_day_text, rate, where
 
 COUNTS, CASES = "stats_counts", "stats_cases"
 MEASURES = ("found", "notified", "rectified_on_time", "rectified_late", "escalated",
@@ -117,17 +117,13 @@ COLUMNS = (
 def query(db: Db, filters: StatsFilter | None = None, *, as_of: date,
           basis: str = "recorded") -> Report:
     f = filters or StatsFilter()
-    where, params = ["1 = 1"], []
-    for clause, value in (("month >= ?", f.since), ("month <= ?", f.until),
-                          ("community = ?", f.community), ("category = ?", f.category)):
-        if value:
-            where.append(clause)
-            params.append(value)
+    clause, params = where(("month >= ?", f.since), ("month <= ?", f.until),
+                           ("community = ?", f.community), ("category = ?", f.category))
     cells: dict[tuple[str, str, str], dict[str, int]] = {}
     with db.transaction() as tx:
         for m, community, category, measure, n in tx.execute(
                 f"SELECT month, community, category, measure, n FROM {COUNTS} "
-                f"WHERE {' AND '.join(where)}", params):
+                f"WHERE {clause}", params):
             cells.setdefault((m, community, category), dict.fromkeys(MEASURES, 0))[measure] = int(n)
     rows = []
     for key, c in sorted(cells.items()):
