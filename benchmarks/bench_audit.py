@@ -34,7 +34,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ from workflows.records import CaseNumber
 PG_URL = os.environ.get("HAZARDFLOW_BENCH_DATABASE_URL",
                         "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS = Path(__file__).parent / "results" / "audit.md"
-START = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 BATCH = 200
 
 REPORTER = Actor("gw-li", "grid_worker", "YS-C01-G01")
@@ -195,13 +195,13 @@ def write(results: list[Result], command: str) -> str:
     lines = [
         "# Benchmark: audit verify against a plain read",
         "",
-        f"`{command}` on {platform.node()} ({os.cpu_count()} cores, Python "
-        f"{platform.python_version()}), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
-        "How the data is made and what each column means: the docstring of "
-        "`benchmarks/bench_audit.py`. Seconds, one run each, same store, same rows.",
+        (f"`{command}` on {platform.node()} ({os.cpu_count()} cores, Python "
+        f"{platform.python_version()}), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC."),
+        ("How the data is made and what each column means: the docstring of "
+        "`benchmarks/bench_audit.py`. Seconds, one run each, same store, same rows."),
         "",
-        "| store | rows | case events | raw read s | plain read s (decoded) | chain build s "
-        "| verify s | verify rows/s | verify / plain read |",
+        ("| store | rows | case events | raw read s | plain read s (decoded) | chain build s "
+        "| verify s | verify rows/s | verify / plain read |"),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
@@ -210,9 +210,9 @@ def write(results: list[Result], command: str) -> str:
             f"{r.chain:.1f} | {r.verify:.1f} | {r.rows / r.verify:,.0f} | {r.ratio:.2f}x |")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    lines += ["", f"Peak resident memory of the whole run: {peak:,.0f} MB. Load average at "
+    lines += ["", (f"Peak resident memory of the whole run: {peak:,.0f} MB. Load average at "
               f"the end (1, 5, 15 min): {load} — other work on the machine slows every column "
-              "alike; compare ratios, not seconds.",
+              "alike; compare ratios, not seconds."),
               "Filling the stores: SQLite by domain commands and eventsourcing saves (200 cases "
               "per transaction), PostgreSQL by COPY of the very same rows: "
               + ", ".join(f"{r.store} {r.rows:,} rows {r.generate:.0f} s" for r in results)

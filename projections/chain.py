@@ -38,16 +38,16 @@ POSITION = "audit_chain_position"
 EVIDENCE = "audit_evidence"
 
 DDL = (
-    f"CREATE TABLE IF NOT EXISTS {WITNESS} (notification_id BIGINT PRIMARY KEY, "
+    (f"CREATE TABLE IF NOT EXISTS {WITNESS} (notification_id BIGINT PRIMARY KEY, "
     "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, topic TEXT NOT NULL, "
-    "state_sha256 TEXT NOT NULL, recorded_at TEXT NOT NULL, head TEXT NOT NULL)",
-    f"CREATE INDEX IF NOT EXISTS {WITNESS}_by_event ON {WITNESS} "
-    "(originator_id, originator_version)",
+    "state_sha256 TEXT NOT NULL, recorded_at TEXT NOT NULL, head TEXT NOT NULL)"),
+    (f"CREATE INDEX IF NOT EXISTS {WITNESS}_by_event ON {WITNESS} "
+    "(originator_id, originator_version)"),
     f"CREATE INDEX IF NOT EXISTS {WITNESS}_by_time ON {WITNESS} (recorded_at)",
-    f"CREATE TABLE IF NOT EXISTS {POSITION} (name TEXT PRIMARY KEY, position BIGINT NOT NULL, "
-    "head TEXT NOT NULL)",
-    f"CREATE TABLE IF NOT EXISTS {EVIDENCE} (sha256 TEXT NOT NULL, notification_id BIGINT "
-    "NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (sha256, notification_id))",
+    (f"CREATE TABLE IF NOT EXISTS {POSITION} (name TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+    "head TEXT NOT NULL)"),
+    (f"CREATE TABLE IF NOT EXISTS {EVIDENCE} (sha256 TEXT NOT NULL, notification_id BIGINT "
+    "NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (sha256, notification_id))"),
 )
 
 

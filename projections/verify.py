@@ -351,7 +351,7 @@ class Verifier:
 class _Row:
     """A log row and the SHA-256 of its state bytes (computed once)."""
 
-    __slots__ = ("id", "originator_id", "originator_version", "topic", "state", "sha")
+    __slots__ = ("id", "originator_id", "originator_version", "sha", "state", "topic")
 
     def __init__(self, n: Any) -> None:
         self.id = n.id

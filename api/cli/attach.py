@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,8 +18,8 @@ def attach(
     case: str = typer.Argument(..., help="case number (HZ-2026-000123) or id"),
     files: list[Path] = typer.Argument(..., help="photos (JPEG, PNG, WebP, HEIC) or PDFs"),
     note: str = typer.Option("", help="what the files show"),
-    command_id: Optional[str] = typer.Option(None, help="client command id (idempotency)"),
-    token: Optional[str] = TOKEN,
+    command_id: str | None = typer.Option(None, help="client command id (idempotency)"),
+    token: str | None = TOKEN,
 ) -> None:
     """Store files by content hash and record them on the case (one event)."""
     actor = caller(token)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -64,7 +63,7 @@ def _print(report: Report, as_json: bool) -> None:
 
 @app.command("verify")
 def verify(
-    digests: Optional[Path] = typer.Option(
+    digests: Path | None = typer.Option(
         None, "--digests", help="a file of published digest lines to check the log against"),
     files: bool = typer.Option(True, "--files/--no-files",
                                help="also check every referenced evidence file"),
@@ -89,7 +88,7 @@ def verify(
 
 @app.command("digest")
 def digest(
-    day: Optional[str] = typer.Option(
+    day: str | None = typer.Option(
         None, "--date", help="YYYY-MM-DD, a China-time day that has ended (default: yesterday)"),
 ) -> None:
     """Print the global chain head at the end of a day, to publish, print or sign."""

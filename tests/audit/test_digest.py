@@ -10,7 +10,6 @@ from domain.chain import GENESIS
 from domain.errors import DomainError
 from projections.chain import Digest
 from tests.audit import tamper
-from tests.audit.conftest import Record
 from tests.factories import report, safety_officer
 
 MONDAY = date(2026, 3, 2)  # the fixture's clock starts Monday 09:00 China time

@@ -70,7 +70,7 @@ def test_a_row_forged_into_a_deleted_row_place_is_named(record: Record):
     at = tamper.notification_id(record.cases, record.reported, 2)
     tamper.delete_event(record.cases, record.reported, 2)
     tamper.insert_copy(record.cases, record.rectified, 4, 5, at=at)
-    result, first = _first(record)
+    _result, first = _first(record)
     assert (first.kind, first.notification_id, first.case_number, first.version) == (
         "inserted", at, "HZ-2026-000001", 5)
 
@@ -79,7 +79,7 @@ def test_a_row_appended_behind_the_apps_back_fails_the_case_chain(record: Record
     # Past the witness, the global chain would take it in; the case chain does not.
     end = record.cases.recorder.max_notification_id()
     tamper.insert_copy(record.cases, record.rectified, 4, 5, at=end + 1)
-    result, first = _first(record)
+    _result, first = _first(record)
     assert (first.kind, first.case_number, first.version) == ("edited", "HZ-2026-000001", 5)
 
 
@@ -95,7 +95,7 @@ def test_a_replaced_evidence_file_is_named(record: Record):
 
 def test_a_missing_evidence_file_is_named(record: Record):
     record.blobs.path(record.photo).unlink()
-    result, first = _first(record)
+    _result, first = _first(record)
     assert (first.kind, first.file, first.case_number) == (
         "file_missing", record.photo, "HZ-2026-000003")
 
@@ -105,5 +105,5 @@ def test_the_witness_table_rewritten_alone_is_caught(record: Record):
 
     with store_db(record.cases).transaction() as tx:
         tx.execute("UPDATE audit_chain SET head = ? WHERE notification_id = 3", ("f" * 64,))
-    result, first = _first(record)
+    _result, first = _first(record)
     assert (first.kind, first.notification_id) == ("witness", 3)
