@@ -37,7 +37,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,7 @@ class Store:
             self.schema = f"hf_bench_proj_{uuid.uuid4().hex[:8]}"
             self.settings = Settings(database_url=PG_URL, database_schema=self.schema,
                                      pool_size=2)
-        self.service = open_cases(self.settings, clock=FixedClock(datetime.now(timezone.utc)))
+        self.service = open_cases(self.settings, clock=FixedClock(datetime.now(UTC)))
 
     def fill(self, rows: Any) -> None:
         table = self.service.recorder.events_table_name

@@ -84,6 +84,9 @@ class Accountability(Projection):
         actor = event.actor
         page.count(ACTIONS, (actor["id"], actor["role"], actor["unit"], case["grid"],
                              case["community"], event.trigger))
+        if kind not in _NOTED and kind != "Reported" and case["task_kind"] == _KIND.get(
+                event.state, "rectify"):
+            return  # the same person is still waited on for the same thing
         _note(kind, event, case)
         want = _waiting_for(event.state, case)
         task = page.get(TASKS, case["task_id"]) if case["task_id"] else None
@@ -117,6 +120,13 @@ class Accountability(Projection):
             "done_at": None, "done_by": None, "done_trigger": None,
         })
         case["task_id"], case["task_kind"] = task_id, task_kind
+
+
+_NOTED = frozenset({"NoticeIssued", "RectificationOrdered", "DeadlineExtended",
+                    "RectificationRefused", "CaseEscalated", "EscalationAccepted",
+                    "CaseReopened"})
+# The task kind each state waits on, where the state alone decides it.
+_KIND = {"found": "notify", "rectifying.awaiting_verification": "verify", "closed": None}
 
 
 def _note(kind: str, event: Any, case: dict[str, Any]) -> None:

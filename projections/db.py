@@ -18,7 +18,6 @@ from typing import Any, Protocol
 from psycopg import sql
 from psycopg.rows import tuple_row
 
-
 CACHE_KIB = 64 * 1024  # SQLite page cache of the connection writing read models
 
 

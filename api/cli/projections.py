@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -61,7 +60,7 @@ def status() -> None:
 
 
 @app.command("catch-up")
-def catch_up(names: Optional[list[str]] = typer.Argument(
+def catch_up(names: list[str] | None = typer.Argument(
         None, help="projections to catch up (default: all)")) -> None:
     """Apply the events recorded since each projection's position."""
     runner = Runner(service(), by_names(names))
@@ -72,7 +71,7 @@ def catch_up(names: Optional[list[str]] = typer.Argument(
 
 
 @app.command("rebuild")
-def rebuild(names: Optional[list[str]] = typer.Argument(
+def rebuild(names: list[str] | None = typer.Argument(
         None, help="projections to rebuild (default: all)")) -> None:
     """Empty the projections' tables and apply every event from the first."""
     runner = Runner(service(), by_names(names))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -36,8 +36,8 @@ LANG = typer.Option("zh", "--lang", help="headings in zh (中文) or en")
 OUT = typer.Option(None, "--out", help="write to this file instead of the terminal")
 
 
-def _emit(name: str, filters: Any, as_of: Optional[str], basis: str, fmt: str, lang: str,
-          out: Optional[Path]) -> None:
+def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang: str,
+          out: Path | None) -> None:
     if fmt not in FORMATS:
         raise DomainError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     if lang not in LANGS:
@@ -60,14 +60,14 @@ def _emit(name: str, filters: Any, as_of: Optional[str], basis: str, fmt: str, l
 
 @app.command("ledger")
 def ledger(
-    community: Optional[str] = typer.Option(None), grid: Optional[str] = typer.Option(None),
-    category: Optional[str] = typer.Option(None), severity: Optional[str] = typer.Option(None),
-    state: Optional[str] = typer.Option(None, help="a state, or its top state (rectifying)"),
-    overdue: Optional[bool] = typer.Option(None, "--overdue/--not-overdue"),
-    found_from: Optional[str] = typer.Option(None, "--from", help="found on or after DATE"),
-    found_to: Optional[str] = typer.Option(None, "--to", help="found on or before DATE"),
-    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
-    out: Optional[Path] = OUT,
+    community: str | None = typer.Option(None), grid: str | None = typer.Option(None),
+    category: str | None = typer.Option(None), severity: str | None = typer.Option(None),
+    state: str | None = typer.Option(None, help="a state, or its top state (rectifying)"),
+    overdue: bool | None = typer.Option(None, "--overdue/--not-overdue"),
+    found_from: str | None = typer.Option(None, "--from", help="found on or after DATE"),
+    found_to: str | None = typer.Option(None, "--to", help="found on or before DATE"),
+    as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Path | None = OUT,
 ) -> None:
     """The hazard ledger (台账): one row per case."""
     filters = LedgerFilter(community, grid, category, severity, state, overdue,
@@ -77,10 +77,10 @@ def ledger(
 
 @app.command("accountability")
 def accountability(
-    level: Optional[str] = typer.Option(None, help="street, community, grid, department, actor"),
-    unit: Optional[str] = typer.Option(None, help="one unit or person"),
-    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
-    out: Optional[Path] = OUT,
+    level: str | None = typer.Option(None, help="street, community, grid, department, actor"),
+    unit: str | None = typer.Option(None, help="one unit or person"),
+    as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Path | None = OUT,
 ) -> None:
     """Who is waited on, slow action (慢作为), time to act, on-time rate."""
     _emit("accountability", AccountabilityFilter(level, unit), as_of, basis, fmt, lang, out)
@@ -88,13 +88,13 @@ def accountability(
 
 @app.command("audit")
 def audit(
-    case: Optional[str] = typer.Option(None, help="case number or id"),
-    actor: Optional[str] = typer.Option(None, help="actor id"),
-    since: Optional[str] = typer.Option(None, "--from", help="on or after DATE"),
-    until: Optional[str] = typer.Option(None, "--to", help="on or before DATE"),
+    case: str | None = typer.Option(None, help="case number or id"),
+    actor: str | None = typer.Option(None, help="actor id"),
+    since: str | None = typer.Option(None, "--from", help="on or after DATE"),
+    until: str | None = typer.Option(None, "--to", help="on or before DATE"),
     time: str = typer.Option("occurred", help="the dates apply to: occurred or recorded"),
-    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
-    out: Optional[Path] = OUT,
+    as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Path | None = OUT,
 ) -> None:
     """The audit trail: who did what and when."""
     filters = AuditFilter(case, actor, parse_day(since), parse_day(until), time)
@@ -104,11 +104,11 @@ def audit(
 @app.command("risk")
 def risk(
     view: str = typer.Option("places", help="places, communities or changes"),
-    community: Optional[str] = typer.Option(None),
-    grade: Optional[str] = typer.Option(None, help="red, yellow or green"),
-    place: Optional[str] = typer.Option(None, help="one place id"),
-    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
-    out: Optional[Path] = OUT,
+    community: str | None = typer.Option(None),
+    grade: str | None = typer.Option(None, help="red, yellow or green"),
+    place: str | None = typer.Option(None, help="one place id"),
+    as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Path | None = OUT,
 ) -> None:
     """Red/yellow/green grades per place (红黄绿), counts per community, grade history."""
     _emit("risk", RiskFilter(view, community, grade, place), as_of, basis, fmt, lang, out)
@@ -116,12 +116,12 @@ def risk(
 
 @app.command("stats")
 def stats(
-    since: Optional[str] = typer.Option(None, "--from", help="first month, YYYY-MM"),
-    until: Optional[str] = typer.Option(None, "--to", help="last month, YYYY-MM"),
-    community: Optional[str] = typer.Option(None),
-    category: Optional[str] = typer.Option(None),
-    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
-    out: Optional[Path] = OUT,
+    since: str | None = typer.Option(None, "--from", help="first month, YYYY-MM"),
+    until: str | None = typer.Option(None, "--to", help="last month, YYYY-MM"),
+    community: str | None = typer.Option(None),
+    category: str | None = typer.Option(None),
+    as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Path | None = OUT,
 ) -> None:
     """Monthly figures per community and category, with rectification and on-time rates."""
     _emit("stats", StatsFilter(since, until, community, category), as_of, basis, fmt, lang, out)
@@ -131,12 +131,12 @@ def stats(
 def escalations(
     view: str = typer.Option("cases", help="cases: one row per escalated case; board: "
                              "counts per department and status"),
-    department: Optional[str] = typer.Option(None, help="one department, e.g. fire"),
-    status: Optional[str] = typer.Option(None, help=", ".join(STATUSES)),
-    community: Optional[str] = typer.Option(None),
+    department: str | None = typer.Option(None, help="one department, e.g. fire"),
+    status: str | None = typer.Option(None, help=", ".join(STATUSES)),
+    community: str | None = typer.Option(None),
     overdue: bool = typer.Option(False, "--overdue", help="only acceptances overdue"),
-    as_of: Optional[str] = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
-    out: Optional[Path] = OUT,
+    as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
+    out: Path | None = OUT,
 ) -> None:
     """The escalations board per department: awaiting acceptance, accepted, in enforcement,
     returned for rectification, closed; age; acceptances overdue (by the rules in force)."""

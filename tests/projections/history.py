@@ -118,7 +118,7 @@ def _later(deadline: str | None, rng: random.Random) -> date:
     return base + timedelta(days=rng.randint(1, 5))
 
 
-def _instant(text: str):  # noqa: ANN202
+def _instant(text: str):
     from domain.timeutil import parse_instant
 
     return parse_instant(text)

@@ -77,7 +77,7 @@ def test_a_past_report_is_byte_identical_after_later_events_arrive(late_report, 
 
 def test_todays_report_from_the_tables_equals_the_as_of_rebuild(late_report, clock):
     today = clock.now().astimezone(LOCAL_TZ).date()
-    for name, kind in kinds().items():
+    for name in kinds():
         current = read(late_report, name)
         rebuilt = read(late_report, name, as_of=today, basis="recorded")
         assert current.rows == rebuilt.rows, name

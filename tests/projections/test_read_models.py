@@ -87,7 +87,7 @@ def test_audit_trail_by_case_and_actor(cases):
 
 def test_risk_grades_and_their_history(cases, clock):
     general = report(cases, 1)
-    grades = lambda: {r[0]: r[5] for r in read(cases, "risk").rows}  # noqa: E731
+    grades = lambda: {r[0]: r[5] for r in read(cases, "risk").rows}
     assert grades() == {"P-0001": "yellow"}
     major = report(cases, 1, category="gas_safety", severity="major")
     assert grades() == {"P-0001": "red"}
@@ -123,7 +123,7 @@ def test_stats_count_on_time_and_late_rectifications(cases, clock):
 
 def test_accountability_waiting_slow_and_rollups(cases, clock):
     report(cases, 1)  # waits for the safety officer: due in 3 days
-    waiting_party = to_notified(cases, 2)  # waits for the party until 2026-03-09
+    to_notified(cases, 2)  # waits for the party until 2026-03-09
     verifying = to_awaiting_verification(cases, 3)  # waits for an inspector
     to_escalated(cases, 4, accepted=False)  # waits for the fire department
     clock.advance(days=5)

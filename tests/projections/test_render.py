@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -75,12 +75,12 @@ def test_unknown_format_or_language_is_a_domain_error():
 
 
 def test_the_fast_local_day_agrees_with_the_time_zone():
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
     from domain.timeutil import iso
     from projections.report import local_day, local_day_text
 
-    start = datetime(2025, 12, 31, 15, 0, tzinfo=timezone.utc)
+    start = datetime(2025, 12, 31, 15, 0, tzinfo=UTC)
     for minutes in range(0, 3 * 24 * 60, 17):
         instant = iso(start + timedelta(minutes=minutes))
         assert local_day_text(instant) == local_day(instant).isoformat()
