@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.accounts import Accounts
 from api.deps import TokenCache
-from api.scopes import CasePlaces
 from api.routes.evidence import is_upload, upload_body_limit
+from api.scopes import CasePlaces
 from api.settings import Settings
 from api.wiring import open_cases
 from workflows.service import HazardCases

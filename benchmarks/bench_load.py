@@ -332,15 +332,16 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
     lines = [
         "# Load benchmark: HTTP commands on PostgreSQL",
         "",
-        f"`python -m benchmarks.bench_load --duration {args.duration:g} --clients "
-        f"{args.clients} --workers {args.workers}` on {os.cpu_count()} cores, "
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"`hazardflow serve --workers {args.workers}` on loopback, PostgreSQL at "
-        f"{PG_URL.rsplit('@', 1)[-1]}. Each client: report -> notify -> start -> submit -> "
-        "verify, each with If-Match; the load generator runs on the same 2 cores. PG commits counts every transaction, reads included.",
+        (f"`python -m benchmarks.bench_load --duration {args.duration:g} --clients "
+         f"{args.clients} --workers {args.workers}` on {os.cpu_count()} cores, "
+         f"{platform.python_implementation()} {platform.python_version()}, "
+         f"`hazardflow serve --workers {args.workers}` on loopback, PostgreSQL at "
+         f"{PG_URL.rsplit('@', 1)[-1]}. Each client: report -> notify -> start -> submit -> "
+         "verify, each with If-Match; the load generator runs on the same 2 cores. "
+         "PG commits counts every transaction, reads included."),
         "",
-        "| set-up | clients | commands/s | p50 ms | p99 ms | errors | PG commits/command "
-        "| CPU ms/command: server / PostgreSQL / load gen | load avg before | exactly once |",
+        ("| set-up | clients | commands/s | p50 ms | p99 ms | errors | PG commits/command "
+         "| CPU ms/command: server / PostgreSQL / load gen | load avg before | exactly once |"),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
@@ -359,8 +360,8 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         if group and single and single.rate:
             lines.append(f"- {clients} clients: {group.rate / single.rate:.2f}x commands/s, "
                          f"p99 {group.p99_ms:.0f} ms vs {single.p99_ms:.0f} ms")
-    lines += ["", "CPU ceiling if the 2 cores did nothing else (2,000 ms / CPU ms per command, all "
-              "three processes):"]
+    lines += ["", ("CPU ceiling if the 2 cores did nothing else (2,000 ms / CPU ms per command, "
+                   "all three processes):")]
     for r in runs:
         total = sum(r.cpu_per_1000.values())
         if total:

@@ -111,7 +111,7 @@ class GroupCommit:
             self._write(batch[:middle])
             self._write(batch[middle:])
             return
-        except BaseException as error:  # nothing of the batch was written: all fail
+        except BaseException as error:  # noqa: BLE001 - every waiter must get an answer; none of the batch was written
             for ticket in batch:
                 ticket.finish(error)
             return

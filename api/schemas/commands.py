@@ -182,7 +182,7 @@ class RecordEnforcementIn(CommandIn):
 
     decision_number: Reference
     measure: EnforcementMeasure
-    amount: Decimal = Field(default=Decimal("0"), ge=0, le=Decimal("100000000"),
+    amount: Decimal = Field(default=Decimal(0), ge=0, le=Decimal(100000000),
                             max_digits=11, decimal_places=2, description="yuan")
 
     def params(self) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from domain.clock import FixedClock
 from domain.values import Role
 from tests import factories as f
 from tests.api.conftest import ACCOUNTS, Api, make_api, report_body
-from tests.api.test_commands import HAPPY, _closed
+from tests.api.test_commands import HAPPY
 from tests.conftest import PG_URL, START, _require_postgres
 from workflows import lifecycle
 from workflows.service import HazardCases
