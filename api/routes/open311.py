@@ -186,23 +186,24 @@ def _category(code: str) -> Category:
 
 # -- filing a request ------------------------------------------------------------------------
 
-def _form(alias: str, max_length: int = 200) -> Any:
-    return Form(alias=alias, max_length=max_length)
+def _form(alias: str, max_length: int = 200, example: str | None = None) -> Any:
+    return Form(alias=alias, max_length=max_length,
+                examples=[example] if example is not None else None)
 
 
 @router.post("/requests.json", status_code=201, response_model=list[RequestCreated],
              responses=ERRORS, summary="file a hazard (form-encoded)")
 def create_request(
     cases: CasesDep, tokens: Annotated[TokenCache, Depends(get_tokens)],
-    api_key: Annotated[str, Form(max_length=200)],
-    service_code: Annotated[str, Form(max_length=60)],
-    description: Annotated[str | None, _form("description", 2000)] = None,
+    api_key: Annotated[str, Form(max_length=200, examples=["<token from hazardflow users add>"])],
+    service_code: Annotated[str, Form(max_length=60, examples=["blocked_fire_exit"])],
+    description: Annotated[str | None, _form("description", 2000, "楼梯间堆放杂物")] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     long: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    address_string: Annotated[str | None, _form("address_string", 300)] = None,
+    address_string: Annotated[str | None, _form("address_string", 300, "园山路 8 号")] = None,
     media_url: Annotated[str | None, _form("media_url", 500)] = None,
-    grid: Annotated[str | None, _form("attribute[grid]", 100)] = None,
-    place_id: Annotated[str | None, _form("attribute[place_id]", 100)] = None,
+    grid: Annotated[str | None, _form("attribute[grid]", 100, "YS-C01-G01")] = None,
+    place_id: Annotated[str | None, _form("attribute[place_id]", 100, "P-0008")] = None,
     place_name: Annotated[str | None, _form("attribute[place_name]", 200)] = None,
     place_kind: Annotated[PlaceKind, Form(alias="attribute[place_kind]")] = PlaceKind.OTHER,
     severity: Annotated[Severity, Form(alias="attribute[severity]")] = Severity.GENERAL,

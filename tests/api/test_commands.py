@@ -111,3 +111,20 @@ def test_history_is_the_audit_trail(api: Api) -> None:
     assert [(e["version"], e["trigger"], e["actor"]["id"]) for e in trail] == [
         (1, "report", "grid_worker"), (2, "comment", "leader")]
     assert trail[1]["reason"] == "请尽快处理"
+
+
+def test_every_json_body_in_the_openapi_document_has_an_example(api: Api) -> None:
+    document = api.client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            ref = schema.get("$ref") or next(
+                (s["$ref"] for s in schema.get("anyOf", []) if "$ref" in s), None)
+            if ref is None or "examples" not in schemas[ref.rsplit("/", 1)[-1]]:
+                missing.append(f"{method.upper()} {path}")
+    assert missing == []
