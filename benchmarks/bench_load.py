@@ -369,6 +369,9 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         if group and single and single.rate:
             lines.append(f"- {clients} clients: {group.rate / single.rate:.2f}x commands/s, "
                          f"p99 {group.p99_ms:.0f} ms vs {single.p99_ms:.0f} ms")
+    lines += ["", "p99 ms by trigger:"]
+    lines += [f"- {r.setup}, {r.clients} clients: "
+              + ", ".join(f"{t} {ms:.0f}" for t, ms in r.p99_by_trigger.items()) for r in runs]
     lines += ["", ("CPU ceiling if the 2 cores did nothing else (2,000 ms / CPU ms per command, "
                    "all three processes):")]
     for r in runs:
@@ -382,7 +385,7 @@ WHERE_TIME_GOES = """
 ## Where the time goes
 
 Measured with py-spy (`--gil`: only the thread holding the interpreter lock, i.e. CPU work)
-on one server process at 32 clients, 2026-11-23, before the last of the changes below
+on one server process at 32 clients, 2026-11-23, before the last two changes below
 (the telemetry lookups then still took ~4% of the event loop):
 - uvicorn event loop, HTTP parsing, Starlette routing and middleware: ~28% of server CPU;
 - FastAPI parameter and body validation: ~11%; response serialisation: ~6%;
@@ -403,10 +406,9 @@ commit-per-command limit (PostgreSQL commits per command fall, throughput rises)
 Python per-request cost then dominates, and at 64 clients requests queue for the
 interpreter lock (p50 is about clients / throughput). The load generator shares the two
 cores; the `load avg before` column shows other work on the machine during each run.
-The slowest tail is reports: in a 15 s run at 64 clients, p99 was 321 ms for `report`
-against 155-168 ms for the other triggers (a report reads more - case number, place
-register - and two server processes proposing the same next case number collide, one of
-them deciding again).
+The slowest tail is reports (see p99 by trigger above): a report reads more (case number,
+place register) and two server processes proposing the same next case number collide, one
+of them deciding again.
 """
 
 
