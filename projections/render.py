@@ -67,12 +67,25 @@ def rich_table(report: Report, lang: str) -> Table:
     return table
 
 
-def _table_text(report: Report, lang: str) -> bytes:
-    from rich.console import Console
+def print_table(table: Table, file: Any = None, terminal: bool | None = None) -> None:
+    """Print ``table`` no narrower than its natural width.
 
+    A report is a wide sheet (the ledger has 24 columns): squeezed into an 80-column terminal
+    every cell becomes "…". At its natural width the terminal wraps lines instead, or the
+    reader scrolls it with ``less -S``; nothing is cut off.
+    """
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(file=file, force_terminal=terminal, color_system=None if file else "auto")
+    natural = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    console.width = max(console.width, natural)
+    console.print(table)
+
+
+def _table_text(report: Report, lang: str) -> bytes:
     out = io.StringIO()
-    Console(file=out, width=max(120, 14 * len(report.columns)), color_system=None,
-            force_terminal=False).print(rich_table(report, lang))
+    print_table(rich_table(report, lang), file=out, terminal=False)
     return out.getvalue().encode("utf-8")
 
 

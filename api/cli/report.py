@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
 from api.cli.case import parse_day
 from api.cli.context import service
@@ -17,7 +16,7 @@ from projections.accountability import AccountabilityFilter
 from projections.audit import AuditFilter
 from projections.escalations import STATUSES, EscalationsFilter
 from projections.ledger import LedgerFilter
-from projections.render import FORMATS, LANGS, render, rich_table
+from projections.render import FORMATS, LANGS, print_table, render, rich_table
 from projections.reports import check, read
 from projections.risk import RiskFilter
 from projections.stats import StatsFilter
@@ -52,7 +51,7 @@ def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang
         out.write_bytes(render(report, fmt, lang))
         typer.echo(f"{len(report.rows)} rows written to {out}", err=True)
     elif fmt == "table":
-        Console().print(rich_table(report, lang))
+        print_table(rich_table(report, lang))
     else:
         sys.stdout.buffer.write(render(report, fmt, lang))
         sys.stdout.flush()
