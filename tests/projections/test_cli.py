@@ -2,74 +2,47 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from openpyxl import load_workbook
 
-from api.cli import context
-from api.cli.main import run
-from api.settings import Settings
-from api.wiring import open_cases
-from domain.clock import FixedClock
 from projections import all_projections
 from projections.runner import Runner
 from projections.worker import TICKS, work
-from tests.conftest import START
 from tests.factories import report, to_notified
+from tests.projections.helpers import run_hazardflow
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("HAZARDFLOW_SQLITE_PATH", str(path))
-    monkeypatch.delenv("HAZARDFLOW_DATABASE_URL", raising=False)
-    context.settings.cache_clear()
-    context.service.cache_clear()
-    cases = open_cases(Settings(sqlite_path=path, database_url=None), clock=FixedClock(START))
-    to_notified(cases, 1)
-    report(cases, 2)
-    yield cases
-    cases.shutdown()
-    context.settings.cache_clear()
-    context.service.cache_clear()
-
-
-def hazardflow(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["hazardflow", *args])
-    code = 0
-    try:
-        run()
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+def store(cli_store):
+    to_notified(cli_store, 1)
+    report(cli_store, 2)
+    return cli_store
 
 
 def test_status_catch_up_and_rebuild(store, monkeypatch, capsys):
     every = len(all_projections())
-    code, out, _ = hazardflow(monkeypatch, capsys, "projections", "status")
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "status")
     assert code == 0 and out.count("not built") == every
-    code, out, _ = hazardflow(monkeypatch, capsys, "projections", "catch-up")
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "catch-up")
     assert code == 0 and "applied 3 events" in out
-    _, out, _ = hazardflow(monkeypatch, capsys, "projections", "status")
+    _, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "status")
     assert out.count("up to date") == every
-    code, out, _ = hazardflow(monkeypatch, capsys, "projections", "rebuild", "ledger", "risk")
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "rebuild", "ledger", "risk")
     assert code == 0 and "rebuilt ledger, risk from 3 events" in out
 
 
 def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
-    code, out, _ = hazardflow(monkeypatch, capsys, "report", "ledger", "--format", "csv",
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "report", "ledger", "--format", "csv",
                               "--lang", "en")
     assert code == 0
     assert out.splitlines()[0].startswith("Case number,Found,")
     assert len(out.splitlines()) == 3
     target = tmp_path / "risk.xlsx"
-    code, _, err = hazardflow(monkeypatch, capsys, "report", "risk", "--as-of", "2026-03-02",
+    code, _, err = run_hazardflow(monkeypatch, capsys, "report", "risk", "--as-of", "2026-03-02",
                               "--basis", "occurred", "--format", "xlsx", "--out", str(target))
     assert code == 0 and "2 rows written" in err
     assert load_workbook(target).active["F1"].value == "风险等级"
-    code, out, _ = hazardflow(monkeypatch, capsys, "report", "stats", "--format", "json")
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "report", "stats", "--format", "json")
     assert code == 0 and '"found": 2' in out
 
 
@@ -83,7 +56,7 @@ def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
     (["projections", "rebuild", "ledgr"], "unknown projection ledgr"),
 ])
 def test_user_mistakes_print_one_line_and_exit_2(store, monkeypatch, capsys, args, message):
-    code, _, err = hazardflow(monkeypatch, capsys, *args)
+    code, _, err = run_hazardflow(monkeypatch, capsys, *args)
     assert code == 2
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime
 
-import pytest
-
-from api.cli import context
-from api.cli.main import run
-from api.settings import Settings
-from api.wiring import open_cases
-from domain.clock import FixedClock
 from domain.timeutil import LOCAL_TZ
 from projections.escalations import EscalationsFilter
 from projections.reports import read
 from tests import factories as f
-from tests.conftest import START
+from tests.projections.helpers import run_hazardflow
 from workflows.escalation import tick
 
 
@@ -138,54 +130,29 @@ def test_scoped_by_territory(cases, clock):
     assert len(board(cases, street="XX").rows) == 0
 
 
-@pytest.fixture
-def cli_store(tmp_path, monkeypatch):
-    path = tmp_path / "cli.db"
-    monkeypatch.setenv("HAZARDFLOW_SQLITE_PATH", str(path))
-    monkeypatch.delenv("HAZARDFLOW_DATABASE_URL", raising=False)
-    context.settings.cache_clear()
-    context.service.cache_clear()
-    cases = open_cases(Settings(sqlite_path=path, database_url=None), clock=FixedClock(START))
-    yield cases
-    cases.shutdown()
-    context.settings.cache_clear()
-    context.service.cache_clear()
-
-
-def hazardflow(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["hazardflow", *args])
-    code = 0
-    try:
-        run()
-    except SystemExit as exit_:
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_escalate_due_and_the_report_from_the_command_line(cli_store, monkeypatch, capsys):
     case_id = f.to_notified(cli_store, 1)  # deadline 9 March
-    code, out, err = hazardflow(monkeypatch, capsys, "escalate-due", "--now",
+    code, out, err = run_hazardflow(monkeypatch, capsys, "escalate-due", "--now",
                                 "2026-03-10T09:00")
     assert code == 0, err
     assert "applied: escalate_overdue 1;" in out
     assert cli_store.get_case(case_id).state == "escalated"
-    code, out, _ = hazardflow(monkeypatch, capsys, "escalate-due", "--now",
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "escalate-due", "--now",
                               "2026-03-10T09:00")
     assert "applied: none" in out
-    code, out, err = hazardflow(monkeypatch, capsys, "report", "escalations",
+    code, out, err = run_hazardflow(monkeypatch, capsys, "report", "escalations",
                                 "--department", "fire", "--format", "csv", "--lang", "en")
     assert code == 0, err
     assert "awaiting_acceptance" in out and "deadline_missed" in out
-    code, _, err = hazardflow(monkeypatch, capsys, "report", "escalations", "--status", "lost")
+    code, _, err = run_hazardflow(monkeypatch, capsys, "report", "escalations", "--status", "lost")
     assert code == 2 and "unknown status 'lost'" in err
-    code, out, err = hazardflow(monkeypatch, capsys, "report", "escalations", "--view", "board",
+    code, out, err = run_hazardflow(monkeypatch, capsys, "report", "escalations", "--view", "board",
                                 "--format", "csv", "--lang", "en")
     assert code == 0, err
     assert out.splitlines()[1].startswith("fire,1,0,0,0,0,1,")  # read today: long overdue
-    code, _, err = hazardflow(monkeypatch, capsys, "report", "escalations", "--view", "map")
+    code, _, err = run_hazardflow(monkeypatch, capsys, "report", "escalations", "--view", "map")
     assert code == 2 and "unknown view 'map'" in err
-    code, _, err = hazardflow(monkeypatch, capsys, "escalate-due", "--now", "tomorrow")
+    code, _, err = run_hazardflow(monkeypatch, capsys, "escalate-due", "--now", "tomorrow")
     assert code == 2 and "not a date-time" in err
 
 
