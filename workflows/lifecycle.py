@@ -24,11 +24,14 @@ from domain.values import Role
 R = Role
 REPORTERS = (R.GRID_WORKER, R.VOLUNTEER, R.PROPERTY_STAFF, R.SAFETY_OFFICER)
 ESCALATORS = (R.SAFETY_OFFICER, R.STREET_SUPERVISOR, R.SYSTEM)
-# Comments are open to every person, leaders' instructions (批示) included; not to the system.
-COMMENTERS = tuple(r for r in Role if r is not R.SYSTEM)
-# Evidence comes from the people who work the case, in any state (a photo of a relapse
-# after closing too); leaders, auditors and admins read it, the system has none to add.
-ATTACHERS = (*REPORTERS, R.INSPECTOR, R.STREET_SUPERVISOR, R.DEPARTMENT_OFFICER)
+# Comments and evidence come from the people who work cases, in any state (a photo of a
+# relapse after closing too). Leaders, auditors and admins read and cannot act: an auditor
+# who could write into the record they audit would not be independent of it, and a leader's
+# instruction (批示) reaches the case through the supervisor who acts on it. The system has
+# nothing to add.
+CASE_WORKERS = (*REPORTERS, R.INSPECTOR, R.STREET_SUPERVISOR, R.DEPARTMENT_OFFICER)
+COMMENTERS = CASE_WORKERS
+ATTACHERS = CASE_WORKERS
 
 
 class Roles:

@@ -53,7 +53,7 @@ HAPPY: dict[str, tuple[Setup, str, Any, str]] = {
     "reopen": (_closed, "grid_worker", {"reason": "飞线充电复发"}, "found"),
     "extend_deadline": (f.to_notified, "street_supervisor",
                         {"deadline": "2026-03-16", "reason": "需采购器材"}, "notified"),
-    "comment": (f.report, "leader", {"text": "周二集中整治日前完成"}, "found"),
+    "comment": (f.report, "street_supervisor", {"text": "周二集中整治日前完成"}, "found"),
 }
 
 
@@ -106,10 +106,10 @@ def test_a_case_is_read_by_id_or_number_now_or_at_a_version(api: Api) -> None:
 
 def test_history_is_the_audit_trail(api: Api) -> None:
     case = api.report(3)
-    api.post(f"/api/cases/{case['case_id']}/comment", "leader", {"text": "请尽快处理"})
+    api.post(f"/api/cases/{case['case_id']}/comment", "street_supervisor", {"text": "请尽快处理"})
     trail = api.get(f"/api/cases/{case['case_id']}/history", "auditor").json()
     assert [(e["version"], e["trigger"], e["actor"]["id"]) for e in trail] == [
-        (1, "report", "grid_worker"), (2, "comment", "leader")]
+        (1, "report", "grid_worker"), (2, "comment", "street_supervisor")]
     assert trail[1]["reason"] == "请尽快处理"
 
 

@@ -127,8 +127,8 @@ def test_same_key_same_body_replays_and_appends_nothing(api: Api) -> None:
     assert len(api.cases.recorder.select_notifications(1, 1000)) == stored
 
     path = f"/api/cases/{first.json()['case_id']}/comment"
-    one = api.post(path, "leader", {"text": "a"}, **{"Idempotency-Key": "c1"})
-    two = api.post(path, "leader", {"text": "a"}, **{"Idempotency-Key": "c1"})
+    one = api.post(path, "street_supervisor", {"text": "a"}, **{"Idempotency-Key": "c1"})
+    two = api.post(path, "street_supervisor", {"text": "a"}, **{"Idempotency-Key": "c1"})
     assert one.json() == two.json() and one.json()["version"] == 2
     assert len(api.cases.history(first.json()["case_id"])) == 2
 
@@ -182,9 +182,9 @@ def test_bad_trigger_bodies_are_422(api: Api, trigger: str, body: Any) -> None:
 def test_malformed_json_and_bad_if_match_are_400(api: Api) -> None:
     case_id = f.report(api.cases)
     raw = api.client.post(f"/api/cases/{case_id}/comment", content=b'{"text": ',
-                          headers=api.auth("leader", **{"Content-Type": "application/json"}))
+                          headers=api.auth("street_supervisor", **{"Content-Type": "application/json"}))
     assert_problem(raw, 400)
-    assert_problem(api.post(f"/api/cases/{case_id}/comment", "leader", {"text": "a"},
+    assert_problem(api.post(f"/api/cases/{case_id}/comment", "street_supervisor", {"text": "a"},
                             **{"If-Match": "latest"}), 400)
 
 

@@ -99,7 +99,7 @@ class RandomHistory:
             "reopen": dict(actor=so, reason="复发"),
             "extend_deadline": dict(actor=officer("street_supervisor", "YS"),
                                     deadline=_later(case.deadline, rng), reason="延期"),
-            "comment": dict(actor=officer("leader", "YS"), text="请抓紧"),
+            "comment": dict(actor=officer("street_supervisor", "YS"), text="请抓紧"),
             "attach_evidence": dict(actor=so, evidence=[EVIDENCE], note="现场照片"),
         }[trigger]
         actor = params.pop("actor")

@@ -137,8 +137,13 @@ def test_extend_deadline_and_comment(cases):
     cases.extend_deadline(case_id, f.street_supervisor, deadline=date(2026, 3, 16),
                           reason="需采购设备")
     assert cases.get_case(case_id).deadline == "2026-03-16"
-    cases.comment(case_id, f.leader, text="请加快整改")
+    cases.comment(case_id, f.street_supervisor, text="请加快整改")
     assert cases.history(case_id)[-1].reason == "请加快整改"
+    # Leaders and auditors read; they cannot act, not even by commenting.
+    for reader in (f.leader, f.auditor):
+        with pytest.raises(IllegalTransition, match="comment"):
+            cases.comment(case_id, reader, text="x")
+    assert len(cases.history(case_id)) == 4
 
 
 @pytest.mark.parametrize(("trigger", "actor", "params"), [

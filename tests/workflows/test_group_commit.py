@@ -18,7 +18,7 @@ def _comment_events(cases: HazardCases, case_id, text: str) -> list:  # type: ig
     """The events of a comment decided on the case as stored now (not yet written)."""
     case = cases.get_case(case_id)
     now = cases.clock.now()
-    case.comment(Act(f.leader, "comment", case.state, now, now), text)
+    case.comment(Act(f.street_supervisor, "comment", case.state, now, now), text)
     return list(case.collect_events())
 
 
@@ -46,7 +46,7 @@ def test_concurrent_commands_share_transactions_and_each_lands_once(
     try:
         def comment(i: int) -> int:
             # Two writers per case, no expected version: a collision is decided again.
-            return cases.comment(ids[i % len(ids)], f.leader, text=f"c{i}").version
+            return cases.comment(ids[i % len(ids)], f.street_supervisor, text=f"c{i}").version
 
         with ThreadPoolExecutor(16) as pool:
             versions = list(pool.map(comment, range(64)))
@@ -66,10 +66,10 @@ def test_stale_version_and_idempotency_behave_as_without_group_commit(
     case_id = f.report(cases)
     group = GroupCommit(cases)
     try:
-        cases.comment(case_id, f.leader, text="a", command_id="k")
-        replay = cases.comment(case_id, f.leader, text="a", command_id="k")
+        cases.comment(case_id, f.street_supervisor, text="a", command_id="k")
+        replay = cases.comment(case_id, f.street_supervisor, text="a", command_id="k")
         with pytest.raises(VersionConflict):
-            cases.comment(case_id, f.leader, text="b", expected_version=1)
+            cases.comment(case_id, f.street_supervisor, text="b", expected_version=1)
     finally:
         group.stop()
     assert replay.replayed and len(cases.history(case_id)) == 2
