@@ -11,6 +11,7 @@ names; ``Db`` adapts it to the store (``%s`` and ``search_path`` on PostgreSQL).
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -41,6 +42,15 @@ class Db(Protocol):
         """A context manager yielding a ``Tx``; commits on success, rolls back on error."""
         ...
 
+    def writer(self) -> Any:
+        """``transaction`` for the runner's pages: atomic, but need not be durable at once.
+
+        Rows and tracking position commit together, so a commit lost to a power cut
+        leaves an earlier consistent state that catch-up resumes from; the event log's
+        own commits keep their full durability (other connections, other settings).
+        """
+        ...
+
 
 class _SqliteTx:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
@@ -68,6 +78,8 @@ class SqliteDb:
         self._memory: sqlite3.Connection | None = None
         if datastore is None:
             self._memory = sqlite3.connect(":memory:", isolation_level=None)
+        self._writer: sqlite3.Connection | None = None
+        self._writer_lock = threading.Lock()
 
     @classmethod
     def memory(cls) -> SqliteDb:
@@ -93,9 +105,41 @@ class SqliteDb:
             cursor.sqlite_cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             yield _SqliteTx(cursor.sqlite_cursor)
 
+    @contextmanager
+    def writer(self) -> Iterator[_SqliteTx]:
+        """A transaction on a connection of the runner's own, ``synchronous = NORMAL``.
+
+        In WAL mode that skips the fsync of every commit (measured: a tenth of a
+        rebuild's time) yet keeps every commit atomic; see ``Db.writer``.
+        """
+        if self._memory is not None:
+            with self.transaction() as tx:
+                yield tx
+            return
+        with self._writer_lock:
+            conn = self._writer
+            if conn is None:
+                pool = self._datastore.pool
+                conn = sqlite3.connect(pool.db_name, uri=True, isolation_level=None,
+                                       check_same_thread=False, timeout=pool.lock_timeout or 5)
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+                self._writer = conn
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(cursor)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
     def close(self) -> None:
         if self._memory is not None:
             self._memory.close()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 class _PostgresTx:
@@ -136,6 +180,13 @@ class PostgresDb:
             cursor = conn.cursor(row_factory=tuple_row)
             cursor.execute(self._set_path)
             yield _PostgresTx(cursor)
+
+    @contextmanager
+    def writer(self) -> Iterator[_PostgresTx]:
+        """``transaction`` whose commit does not wait for the WAL flush (see ``Db.writer``)."""
+        with self.transaction() as tx:
+            tx.execute("SET LOCAL synchronous_commit = off")
+            yield tx
 
     def close(self) -> None:
         """The pool belongs to the service; nothing to close here."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from projections.db import Tx
@@ -41,7 +42,8 @@ class Table:
     def names(self) -> list[str]:
         return [name for name, _ in self.columns]
 
-    def ddl(self, dialect: str = "sqlite") -> list[str]:
+    def ddl(self, dialect: str = "sqlite") -> str:
+        """The table itself, with its key (secondary indexes: ``index_ddl``)."""
         cols = ", ".join(f"{name} {kind}" for name, kind in self.columns)
         key = ", ".join(self.key)
         if dialect != "sqlite":
@@ -58,17 +60,27 @@ class Table:
         else:
             # Append and counter rows live in their key's b-tree: one b-tree, not two.
             table = f"({cols}, PRIMARY KEY ({key})) WITHOUT ROWID"
-        statements = [f"CREATE TABLE IF NOT EXISTS {self.name} {table}"]
-        for n, index in enumerate(self.indexes):
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {self.name}_ix{n} ON {self.name} ({', '.join(index)})")
-        return statements
+        return f"CREATE TABLE IF NOT EXISTS {self.name} {table}"
+
+    def index_names(self) -> list[str]:
+        return [f"{self.name}_ix{n}" for n in range(len(self.indexes))]
+
+    def index_ddl(self) -> list[str]:
+        """The secondary indexes (for readers). A rebuild creates them after its last page:
+        one sort per index instead of a b-tree insert at a random place per row."""
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON {self.name} ({', '.join(index)})"
+                for name, index in zip(self.index_names(), self.indexes)]
+
+    def insert_sql(self) -> str:
+        """The statement adding one row of parameters (a key not in the table)."""
+        names = ", ".join(self.names)
+        return f"INSERT INTO {self.name} ({names}) VALUES ({', '.join('?' for _ in self.names)})"
 
     def upsert_sql(self, source: str | None = None) -> str:
         """The statement writing one row of parameters, or every row of table ``source``."""
         names = ", ".join(self.names)
         if source is None:
-            head = f"INSERT INTO {self.name} ({names}) VALUES ({', '.join('?' for _ in self.names)})"
+            head = self.insert_sql()
         else:  # WHERE true: PostgreSQL's grammar needs it before ON CONFLICT after a SELECT
             head = f"INSERT INTO {self.name} ({names}) SELECT {names} FROM {source} WHERE true"
         if self.kind == "append":
@@ -123,6 +135,10 @@ class _Rows:
     dirty: dict[Any, dict[str, Any]] = field(default_factory=dict)
     appended: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    new: set[Any] = field(default_factory=set)  # dirty keys known to be absent from the table
+
+
+_MISSING = object()
 
 
 class Page:
@@ -135,6 +151,9 @@ class Page:
     def __init__(self, tables: Iterable[Table], fresh: bool = False) -> None:
         self._tables = {t.name: t for t in tables}
         self._rows = {name: _Rows() for name in self._tables}
+        # A row dict's key and its values in column order, taken in C (hot paths).
+        self._key = {t.name: itemgetter(*t.key) for t in tables}
+        self._values = {t.name: itemgetter(*t.names) for t in tables}
         # Tables this run created empty: every row in them passed through this cache, so
         # a key missing from the cache is missing from the table (no query), until the
         # cache is trimmed.
@@ -182,14 +201,19 @@ class Page:
     # -- writing --------------------------------------------------------------------------
 
     def put(self, table: str, row: dict[str, Any]) -> None:
-        spec = self._tables[table]
-        key = row[spec.key[0]] if len(spec.key) == 1 else tuple(row[k] for k in spec.key)
+        key = self._key[table](row)
         rows = self._rows[table]
-        rows.cache[key] = row
+        cache = rows.cache
+        known = cache.get(key, _MISSING)
+        # A key read as absent (or never seen in a table this run created) is inserted
+        # as new, without the cost of an upsert (PostgreSQL: straight COPY, no staging).
+        if known is None or (known is _MISSING and table in self._complete):
+            rows.new.add(key)
+        cache[key] = row
         rows.dirty[key] = row
 
     def append(self, table: str, row: dict[str, Any]) -> None:
-        self._rows[table].appended.append(tuple(row[n] for n in self._tables[table].names))
+        self._rows[table].appended.append(self._values[table](row))
 
     def append_values(self, table: str, values: tuple[Any, ...]) -> None:
         """``append`` for hot paths: the values in the table's column order."""
@@ -204,11 +228,16 @@ class Page:
         for name, spec in self._tables.items():
             rows = self._rows[name]
             if rows.dirty:
-                names = spec.names
-                _write(tx, spec, [tuple(r[n] for n in names) for r in rows.dirty.values()])
+                values, new = self._values[name], rows.new
+                if new:
+                    _insert(tx, spec, [values(r) for k, r in rows.dirty.items() if k in new])
+                    _write(tx, spec, [values(r) for k, r in rows.dirty.items() if k not in new])
+                    new.clear()
+                else:
+                    _write(tx, spec, list(map(values, rows.dirty.values())))
                 rows.dirty.clear()
             if rows.appended:
-                _write(tx, spec, rows.appended)
+                _insert(tx, spec, rows.appended)
                 rows.appended.clear()
             if rows.counts:
                 _write(tx, spec, [(*key, n) for key, n in rows.counts.items()])
@@ -216,6 +245,17 @@ class Page:
             if len(rows.cache) > CACHE_LIMIT:
                 rows.cache.clear()
                 self._complete.discard(name)
+
+
+def _insert(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
+    """Rows whose keys are not in the table (appended, or known new)."""
+    if not rows:
+        return
+    copy = getattr(tx, "copy", None)
+    if copy is None:
+        tx.executemany(spec.insert_sql(), rows)
+    else:
+        copy(spec.name, spec.names, rows)
 
 
 def _write(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
@@ -226,12 +266,11 @@ def _write(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
     rows are streamed with ``COPY``: straight into append-only tables, or into a temporary
     staging table merged with one ``INSERT ... SELECT ... ON CONFLICT``.
     """
+    if not rows:
+        return
     copy = getattr(tx, "copy", None)
     if copy is None:
         tx.executemany(spec.upsert_sql(), rows)
-        return
-    if spec.kind == "append":
-        copy(spec.name, spec.names, rows)
         return
     stage = f"stage_{spec.name}"
     tx.execute(f"CREATE TEMPORARY TABLE {stage} (LIKE {spec.name}) ON COMMIT DROP")

@@ -118,3 +118,35 @@ def test_a_report_read_while_another_runner_holds_the_page_still_answers(cases, 
 
     monkeypatch.setattr(Runner, "_advance", staticmethod(moved_by_someone_else))
     assert read(cases, "ledger").rows  # the rows already built, not an error
+
+
+def _index_names(db):
+    query = ("SELECT name FROM sqlite_master WHERE type = 'index'" if db.dialect == "sqlite"
+             else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    with db.transaction() as tx:
+        return {name for (name,) in tx.execute(query)}
+
+
+def test_secondary_indexes_come_after_the_last_page_or_with_the_next_runner(cases, clock):
+    RandomHistory(cases, clock, seed=12).run(120)
+    wanted = {name for p in all_projections() for t in p.tables for name in t.index_names()}
+    failing = all_projections()
+    real_apply, seen = failing[0].apply, []
+
+    def apply_then_fail(event, page):
+        seen.append(event)
+        if len(seen) == 75:
+            raise Boom("injected")
+        real_apply(event, page)
+
+    failing[0].apply = apply_then_fail  # type: ignore[method-assign]
+    runner = Runner(cases, failing, page_size=30)
+    with pytest.raises(Boom):
+        runner.rebuild()
+    assert not wanted & _index_names(runner.db)  # a stopped rebuild: rows, no indexes yet
+
+    Runner(cases, all_projections()).setup()
+    assert wanted <= _index_names(runner.db)
+    fresh = Runner(cases, all_projections())
+    fresh.rebuild()
+    assert wanted <= _index_names(fresh.db)
