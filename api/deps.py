@@ -8,15 +8,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.accounts import Accounts, Unauthenticated
 from api.errors import BadRequest
 from api.scopes import CasePlaces
+from api.threads import commands
 from domain.values import Actor
 from workflows.service import HazardCases
 
@@ -80,22 +81,29 @@ _bearer = HTTPBearer(auto_error=False, description="a token from `hazardflow use
 
 
 async def get_actor(
-    tokens: Annotated[TokenCache, Depends(get_tokens)],
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The authenticated caller: the actor recorded on every event they cause. A token
-    seen recently is answered from memory; otherwise the store is read off the event loop."""
+    seen recently is answered from memory; otherwise the store is read off the event loop.
+    (The token cache comes from ``request`` rather than a dependency of its own: each
+    dependency costs FastAPI's resolution on every request.)"""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
-    return tokens.remembered(credentials.credentials) or await run_in_threadpool(
+    tokens: TokenCache = request.app.state.tokens
+    return tokens.remembered(credentials.credentials) or await commands.run(
         tokens.authenticate, credentials.credentials)
 
 
-async def get_if_match(
-    if_match: Annotated[str | None, Header(
-        description='the case version the command was decided on, e.g. 3 or "3"; a stale '
-                    "one answers 409 with the current version", max_length=40)] = None,
-) -> int | None:
+IfMatchHeader = Annotated[str | None, Header(
+    description='the case version the command was decided on, e.g. 3 or "3"; a stale '
+                "one answers 409 with the current version", max_length=40)]
+IdempotencyKeyHeader = Annotated[str | None, Header(
+    description="a client-chosen key; a repeat with the same key and body returns the "
+                "original response and records nothing new", max_length=200)]
+
+
+def parse_if_match(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
@@ -104,11 +112,7 @@ async def get_if_match(
     return int(text)
 
 
-async def get_idempotency_key(
-    idempotency_key: Annotated[str | None, Header(
-        description="a client-chosen key; a repeat with the same key and body returns the "
-                    "original response and records nothing new", max_length=200)] = None,
-) -> str | None:
+def parse_idempotency_key(idempotency_key: str | None) -> str | None:
     if idempotency_key is None:
         return None
     key = idempotency_key.strip()
@@ -117,8 +121,46 @@ async def get_idempotency_key(
     return key
 
 
+async def get_if_match(if_match: IfMatchHeader = None) -> int | None:
+    return parse_if_match(if_match)
+
+
+async def get_idempotency_key(idempotency_key: IdempotencyKeyHeader = None) -> str | None:
+    return parse_idempotency_key(idempotency_key)
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Everything a command route needs besides its caller and body, as one dependency:
+    FastAPI resolves every dependency on every request, at a measurable cost each (the
+    command routes had five; the load benchmark's profile put dependency resolution at
+    a sixth of a server process's CPU)."""
+
+    cases: HazardCases
+    places: CasePlaces
+    if_match: int | None
+    idempotency_key: str | None
+
+
+async def get_command_context(request: Request, if_match: IfMatchHeader = None,
+                              idempotency_key: IdempotencyKeyHeader = None) -> CommandContext:
+    state = request.app.state
+    return CommandContext(state.cases, state.places, parse_if_match(if_match),
+                          parse_idempotency_key(idempotency_key))
+
+
+async def get_report_context(request: Request,
+                             idempotency_key: IdempotencyKeyHeader = None) -> CommandContext:
+    """A report has no If-Match: there is no case yet to be a version of."""
+    state = request.app.state
+    return CommandContext(state.cases, state.places, None,
+                          parse_idempotency_key(idempotency_key))
+
+
 CasesDep = Annotated[HazardCases, Depends(get_cases)]
 PlacesDep = Annotated[CasePlaces, Depends(get_places)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 IfMatch = Annotated[int | None, Depends(get_if_match)]
 IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]
+CommandDep = Annotated[CommandContext, Depends(get_command_context)]
+ReportDep = Annotated[CommandContext, Depends(get_report_context)]

@@ -1,6 +1,7 @@
 """Load benchmark: concurrent clients reporting and acting on cases over HTTP.
 
     python -m benchmarks.bench_load [--duration 60] [--clients 16,64] [--workers 2]
+                                    [--open 1000@64]
 
 Starts ``hazardflow serve`` (loopback only) on a fresh PostgreSQL schema, twice: with
 group commit (the default) and with one save per request, so the two are compared side by
@@ -9,6 +10,14 @@ cases through report -> notify -> start_rectification -> submit_rectification ->
 each command with ``If-Match`` set to the version the previous answer gave, for
 ``--duration`` seconds (then stops sending and lets in-flight commands finish; the run is
 bounded in time and, by ``--max-commands``, in count).
+
+Two views of the same server. *Closed loop* (the matrix above): each client sends its next
+command as soon as the last is answered, so the server is saturated and the figures are
+its throughput (with N clients and no think time, mean latency is N / throughput).
+*Open loop* (``--open RATE@CLIENTS``, group commit): the clients together offer RATE
+commands/s on a fixed schedule, each client one command every CLIENTS / RATE seconds;
+latency is measured from the time the schedule said to send, so a command that had to
+wait for its predecessor's answer counts that wait (no coordinated omission).
 
 Reported: acknowledged commands/s, p50/p99 latency, errors, PostgreSQL transactions per
 command, and CPU seconds per 1,000 commands spent in the server processes, in PostgreSQL
@@ -95,8 +104,27 @@ class Tally:
     lost: int = 0  # connection dropped before the answer: the command may be in the log
 
 
+class Pace:
+    """When a client sends: at once (closed loop), or every ``interval`` seconds from
+    ``start`` whatever happened before (open loop)."""
+
+    def __init__(self, start: float, interval: float = 0.0) -> None:
+        self.next = start
+        self.interval = interval
+
+    async def scheduled(self) -> float:
+        """Wait for the next send time and return it (the time latency counts from)."""
+        now = time.perf_counter()
+        if not self.interval:
+            return now
+        at, self.next = self.next, self.next + self.interval
+        if at > now:
+            await asyncio.sleep(at - now)
+        return at
+
+
 async def client(n: int, tag: str, port: int, tokens: dict[str, str], stop_at: float,
-                 budget: list[int], tally: Tally) -> None:
+                 budget: list[int], tally: Tally, pace: Pace) -> None:
     conn = Connection(port)
     place = 0
     while time.monotonic() < stop_at and budget[0] > 0:
@@ -104,7 +132,8 @@ async def client(n: int, tag: str, port: int, tokens: dict[str, str], stop_at: f
         body = {"place": {"id": f"B-{tag}-{n}-{place}", "name": "出租屋", "kind": "rental_house",
                           "grid": GRID, "community": COMMUNITY},
                 "category": "flying_wire_charging", "description": "楼道飞线充电"}
-        answer = await _send(conn, "/api/cases", tokens["gw"], body, {}, "report", tally, budget)
+        answer = await _send(conn, "/api/cases", tokens["gw"], body, {}, "report", tally,
+                             budget, pace)
         if answer is None:
             continue
         case_id, version = answer
@@ -112,17 +141,19 @@ async def client(n: int, tag: str, port: int, tokens: dict[str, str], stop_at: f
             if time.monotonic() >= stop_at or budget[0] <= 0:
                 break
             answer = await _send(conn, f"/api/cases/{case_id}/{trigger}", tokens[who],
-                                 step_body, {"If-Match": str(version)}, trigger, tally, budget)
+                                 step_body, {"If-Match": str(version)}, trigger, tally,
+                                 budget, pace)
             if answer is None:
                 break
             version = answer[1]
 
 
 async def _send(conn: Connection, path: str, token: str, body: Any, headers: dict[str, str],
-                trigger: str, tally: Tally, budget: list[int]) -> tuple[str, int] | None:
+                trigger: str, tally: Tally, budget: list[int],
+                pace: Pace) -> tuple[str, int] | None:
+    started = await pace.scheduled()
     budget[0] -= 1
     tally.sent += 1
-    started = time.perf_counter()
     try:
         status, out = await conn.request(path, token, body, headers)
     except (ConnectionError, asyncio.IncompleteReadError):
@@ -139,11 +170,16 @@ async def _send(conn: Connection, path: str, token: str, body: Any, headers: dic
 
 
 async def drive(tag: str, port: int, tokens: dict[str, str], clients: int, duration: float,
-                max_commands: int) -> tuple[Tally, float]:
+                max_commands: int, rate: float = 0.0) -> tuple[Tally, float]:
+    """``rate`` 0: closed loop; else the commands/s all clients offer together."""
     tally, budget = Tally(), [max_commands]
     started = time.monotonic()
-    await asyncio.gather(*(client(n, tag, port, tokens, started + duration, budget, tally)
-                           for n in range(clients)))
+    first = time.perf_counter()
+    interval = clients / rate if rate else 0.0
+    # Open loop: the clients' schedules are spread evenly over one interval.
+    paces = [Pace(first + interval * n / clients, interval) for n in range(clients)]
+    await asyncio.gather(*(client(n, tag, port, tokens, started + duration, budget, tally,
+                                  paces[n]) for n in range(clients)))
     return tally, time.monotonic() - started
 
 
@@ -219,17 +255,23 @@ class Run:
     load_before: float = 0.0
     lost: int = 0
     p99_by_trigger: dict[str, float] = field(default_factory=dict)
+    rate_offered: float = 0.0  # 0: closed loop
 
     @property
     def lost_note(self) -> str:
         return f" ({self.lost} answers lost)" if self.lost else ""
 
     @property
+    def loop(self) -> str:
+        return f"open, {self.rate_offered:,.0f}/s offered" if self.rate_offered else "closed"
+
+    @property
     def rate(self) -> float:
         return self.acks / self.seconds
 
 
-def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Namespace) -> Run:
+def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Namespace,
+              rate: float = 0.0) -> Run:
     sys.path.insert(0, str(ROOT))
     from api.accounts import Accounts
     from api.settings import Settings
@@ -260,7 +302,7 @@ def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Names
             before = (commits(stats), cpu_seconds(srv), cpu_seconds(pg),
                       time.process_time())
             tally, seconds = asyncio.run(drive("timed", port, tokens, clients, args.duration,
-                                               args.max_commands))
+                                               args.max_commands, rate))
             after = (commits(stats), cpu_seconds(srv), cpu_seconds(pg), time.process_time())
         acks = len(tally.acks)
         used = {"server": cpu_delta(before[1], after[1]),
@@ -271,7 +313,7 @@ def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Names
         run = Run(setup, clients, seconds, acks, dict(tally.errors),
                   lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * .99))] * 1000,
                   (after[0] - before[0]) / max(acks, 1), cpu, "", load_before, tally.lost,
-                  {t: round(_p99(v) * 1000, 1) for t, v in tally.by_trigger.items()})
+                  {t: round(_p99(v) * 1000, 1) for t, v in tally.by_trigger.items()}, rate)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -342,26 +384,28 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         "# Load benchmark: HTTP commands on PostgreSQL",
         "",
         (f"`python -m benchmarks.bench_load --duration {args.duration:g} --clients "
-         f"{args.clients} --workers {args.workers}` on {os.cpu_count()} cores, "
+         f"{args.clients} --workers {args.workers}"
+         + (f" --open {args.open}" if args.open else "") + f"` on {os.cpu_count()} cores, "
          f"{platform.python_implementation()} {platform.python_version()}, "
          f"`hazardflow serve --workers {args.workers}` on loopback, PostgreSQL at "
          f"{PG_URL.rsplit('@', 1)[-1]}. Each client: report -> notify -> start -> submit -> "
          "verify, each with If-Match; the load generator runs on the same 2 cores. "
          "PG commits counts every transaction, reads included."),
         "",
-        ("| set-up | clients | commands/s | p50 ms | p99 ms | errors | PG commits/command "
+        ("| set-up | clients | loop | commands/s | p50 ms | p99 ms | errors | PG commits/command "
          "| CPU ms/command: server / PostgreSQL / load gen | load avg before | exactly once |"),
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         cpu = r.cpu_per_1000
         lines.append(
-            f"| {r.setup} | {r.clients} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
+            f"| {r.setup} | {r.clients} | {r.loop} | {r.rate:,.0f} | {r.p50_ms:.1f} | "
+            f"{r.p99_ms:.1f} | "
             f"{sum(r.errors.values())} {dict(r.errors) or ''}{r.lost_note} | "
             f"{r.commits_per_command:.2f} | "
             f"{cpu['server']:.2f} / {cpu['postgres']:.2f} / {cpu['load generator']:.2f} | "
             f"{r.load_before:.1f} | {r.proof} |")
-    by = {(r.setup, r.clients): r for r in runs}
+    by = {(r.setup, r.clients): r for r in runs if not r.rate_offered}
     lines += ["", "Group commit over one save per request, same clients:"]
     for clients in sorted({r.clients for r in runs}):
         group, single = by.get(("group commit", clients)), by.get(("one save per request",
@@ -370,14 +414,15 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
             lines.append(f"- {clients} clients: {group.rate / single.rate:.2f}x commands/s, "
                          f"p99 {group.p99_ms:.0f} ms vs {single.p99_ms:.0f} ms")
     lines += ["", "p99 ms by trigger:"]
-    lines += [f"- {r.setup}, {r.clients} clients: "
+    lines += [f"- {r.setup}, {r.clients} clients, {r.loop} loop: "
               + ", ".join(f"{t} {ms:.0f}" for t, ms in r.p99_by_trigger.items()) for r in runs]
     lines += ["", ("CPU ceiling if the 2 cores did nothing else (2,000 ms / CPU ms per command, "
                    "all three processes):")]
     for r in runs:
         total = sum(r.cpu_per_1000.values())
         if total:
-            lines.append(f"- {r.setup}, {r.clients} clients: {2000 / total:,.0f} commands/s")
+            lines.append(f"- {r.setup}, {r.clients} clients, {r.loop} loop: "
+                         f"{2000 / total:,.0f} commands/s")
     return "\n".join(lines) + "\n" + WHERE_TIME_GOES
 
 
@@ -422,21 +467,27 @@ def main(argv: list[str] | None = None) -> None:
                         help="stop each run after this many commands")
     parser.add_argument("--setups", default="group,single",
                         help="group (group commit) and/or single (one save per request)")
+    parser.add_argument("--open", default="",
+                        help="open-loop runs with group commit, RATE@CLIENTS[,...], e.g. "
+                             "1000@64: the clients together offer RATE commands/s")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--server-log", type=Path, default=Path(os.devnull),
                         help="where the server's stderr goes")
     args = parser.parse_args(argv)
+    plan = [(setup, int(c), 0.0) for setup in args.setups.split(",") if setup
+            for c in args.clients.split(",") if c]
+    plan += [("group", int(c), float(r)) for r, _, c in
+             (spec.partition("@") for spec in args.open.split(",") if spec)]
     runs = []
-    for setup in args.setups.split(","):
-        for clients in (int(c) for c in args.clients.split(",")):
-            name = "group commit" if setup == "group" else "one save per request"
-            run = bench_one(name, setup == "group", clients, args)
-            print(f"{name}, {clients} clients: {run.rate:,.0f} commands/s, p50 "
-                  f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}, "
-                  f"{run.commits_per_command:.2f} commits/command, CPU/1000 {run.cpu_per_1000},"
-                  f" load avg {run.load_before:.1f}, {run.proof}; p99 ms by trigger "
-                  f"{run.p99_by_trigger}", flush=True)
-            runs.append(run)
+    for setup, clients, rate in plan:
+        name = "group commit" if setup == "group" else "one save per request"
+        run = bench_one(name, setup == "group", clients, args, rate)
+        print(f"{name}, {clients} clients, {run.loop} loop: {run.rate:,.0f} commands/s, p50 "
+              f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}, "
+              f"{run.commits_per_command:.2f} commits/command, CPU/1000 {run.cpu_per_1000},"
+              f" load avg {run.load_before:.1f}, {run.proof}; p99 ms by trigger "
+              f"{run.p99_by_trigger}", flush=True)
+        runs.append(run)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render(runs, args), encoding="utf-8")
     print(f"results in {args.output}")

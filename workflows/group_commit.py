@@ -35,12 +35,33 @@ from workflows.service import HazardCases
 _STOP = object()
 
 
+class _Signal:
+    """A one-shot ``threading.Event`` made of a lock taken at the start and released by
+    ``set()``: the Event's condition variable is Python code, run twice per command."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        self._lock.release()
+
+    def wait(self) -> None:
+        with self._lock:
+            pass
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+
 @dataclass
 class _Ticket:
     """One command's events, and the answer its caller waits for."""
 
     events: list[Any]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: _Signal = field(default_factory=_Signal)
     error: BaseException | None = None
 
     def finish(self, error: BaseException | None = None) -> None:

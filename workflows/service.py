@@ -38,6 +38,7 @@ from domain.values import Actor, Department, Evidence, Party, Place, Role
 from workflows import lifecycle
 from workflows.deadlines import current_level, local_day, require_due
 from workflows.fingerprint import fingerprint
+from workflows.lent import LentAggregates
 from workflows.numbering import CaseNumbers
 from workflows.policy import Policy
 from workflows.records import (
@@ -73,7 +74,9 @@ class CommandResult:
                    replayed)
 
 
-Decision = Callable[[], tuple[list[Aggregate], HazardCase]]
+# A command's decision: given whether it must read everything fresh from the store (rather
+# than use the aggregates this process wrote last), the aggregates to save and the case.
+Decision = Callable[[bool], tuple[list[Aggregate], HazardCase]]
 
 
 class CaseStore(Application):
@@ -118,6 +121,9 @@ class HazardCases:
         # a writer that shares one transaction among the commands waiting at that moment.
         self.commit: Callable[..., Any] = self.app.save
         self._numbers = CaseNumbers(self.recorder)
+        # Cases and place registers this process wrote last, lent to the next command on
+        # them (workflows.lent says why a stale one never decides wrongly).
+        self.lent = LentAggregates()
 
     def shutdown(self) -> None:
         """Close the store's connections."""
@@ -181,10 +187,11 @@ class HazardCases:
                       description=description, evidence=evidence, occurred_at=occurred_at,
                       confirm_new=confirm_new)
 
-        def decide() -> tuple[list[Aggregate], HazardCase]:
+        def decide(fresh: bool) -> tuple[list[Aggregate], HazardCase]:
             now = self.clock.now()
             to = lifecycle.next_state("new", "report", actor.role)
-            register = self._place_register(place.id) or PlaceRegister.open(place.id, now)
+            register = self._place_register(place.id, fresh) or PlaceRegister.open(place.id,
+                                                                                   now)
             if not confirm_new:
                 self._refuse_duplicate(register, category)
             act = Act(actor, "report", to, occurred_at or now, now)
@@ -434,8 +441,8 @@ class HazardCases:
         if occurred_at is not None:
             require_aware(occurred_at, "occurred_at")
 
-        def decide() -> tuple[list[Aggregate], HazardCase]:
-            case = self.get_case(case_id)
+        def decide(fresh: bool) -> tuple[list[Aggregate], HazardCase]:
+            case = self._case_for_command(case_id, fresh)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflict(case.id, expected_version, case.version)
             to = lifecycle.next_state(case.state, trigger, actor.role, outcome)
@@ -444,7 +451,7 @@ class HazardCases:
             apply(case, Act(actor, trigger, to, occurred_at or now, now))
             touched: list[Aggregate] = [case]
             if case.is_open != was_open:
-                touched.append(self._track_open(case, now))
+                touched.append(self._track_open(case, now, fresh))
             return touched, case
 
         params = {**params, "case_id": case_id, "occurred_at": occurred_at,
@@ -461,7 +468,7 @@ class HazardCases:
                 replay = self._replay(actor, command_id, print_)
                 if replay is not None:
                     return replay
-            touched, case = decide()
+            touched, case = self._decide(decide, fresh=attempt > 0)
             result = CommandResult(case.id, case.number, case.state, case.version)
             if command_id:
                 touched.append(CommandRecord.applied(
@@ -473,11 +480,28 @@ class HazardCases:
                 # decide again from what is stored now. Back off a little to spread retries.
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
                 continue
+            self.lent.give_back(*(a for a in touched if isinstance(a, (HazardCase,
+                                                                        PlaceRegister))))
             return result
         raise ConcurrencyExhausted(
             f"{trigger} on {case_id or 'a new case'} collided with concurrent writers "
             f"{self.MAX_ATTEMPTS} times; try again"
         )
+
+    @staticmethod
+    def _decide(decide: Decision, fresh: bool) -> tuple[list[Aggregate], HazardCase]:
+        if fresh:
+            return decide(True)
+        try:
+            return decide(False)
+        except DomainError:
+            # Decided on kept state, which may be stale: a refusal stands only if the
+            # stored state refuses too.
+            return decide(True)
+
+    def _case_for_command(self, case_id: UUID, fresh: bool) -> HazardCase:
+        kept = None if fresh else self.lent.take(case_id, HazardCase)
+        return kept if kept is not None else self.get_case(case_id)
 
     def _replay(self, actor: Actor, command_id: str, print_: str) -> CommandResult | None:
         try:
@@ -490,14 +514,17 @@ class HazardCases:
             )
         return CommandResult.from_dict(record.result, replayed=True)
 
-    def _place_register(self, place_id: str) -> PlaceRegister | None:
+    def _place_register(self, place_id: str, fresh: bool = True) -> PlaceRegister | None:
+        kept = None if fresh else self.lent.take(place_register_id(place_id), PlaceRegister)
+        if kept is not None:
+            return kept
         try:
             return self.repository.get(place_register_id(place_id))
         except AggregateNotFoundError:
             return None
 
-    def _track_open(self, case: HazardCase, now: datetime) -> PlaceRegister:
-        register = self._place_register(case.place["id"]) or PlaceRegister.open(
+    def _track_open(self, case: HazardCase, now: datetime, fresh: bool) -> PlaceRegister:
+        register = self._place_register(case.place["id"], fresh) or PlaceRegister.open(
             case.place["id"], now)
         if case.is_open:
             register.open_case(case.id, case.category, now)

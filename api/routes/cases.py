@@ -3,6 +3,7 @@
 ``POST /api/cases`` reports; ``POST /api/cases/{case}/{trigger}`` runs every other
 lifecycle trigger, one route each (generated from ``TRIGGER_BODIES``, so each has its own
 body model in the OpenAPI document). Routes are thin: scope check, one service call.
+Command routes are ``async def`` and run the (blocking) command in ``api.threads``.
 """
 
 # No ``from __future__ import annotations`` here: the generated endpoints' annotations
@@ -16,12 +17,14 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse
 
 from api import scopes
-from api.deps import ActorDep, CasesDep, IdempotencyKey, IfMatch, PlacesDep
+from api.deps import ActorDep, CasesDep, CommandContext, CommandDep, ReportDep
 from api.schemas.cases import CaseOut, CommandOut, HistoryEntryOut
 from api.schemas.commands import TRIGGER_BODIES, CommandIn, ReportIn
 from api.schemas.common import problem_responses
+from api.threads import commands
+from domain.values import Actor
 from workflows import lifecycle
-from workflows.service import CommandResult
+from workflows.service import CommandResult, HazardCases
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
@@ -45,30 +48,38 @@ def _answer(result: CommandResult, status: int = 200,
 
 @router.post("", status_code=201, response_model=CommandOut, responses=COMMAND_PROBLEMS,
              summary="report a hazard")
-def report(body: ReportIn, actor: ActorDep, cases: CasesDep, places: PlacesDep,
-           idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def report(body: ReportIn, actor: ActorDep, command: ReportDep) -> JSONResponse:
     """Report a hazard found on patrol (上报). A reporter files only inside their own grid
     (community, street); a probable duplicate of an open case answers 409 unless
     ``confirm_new`` is set."""
     lifecycle.next_state("new", "report", actor.role)
     scopes.require_may_report_at(actor, body.place.grid, body.place.community)
-    result = cases.report(actor, command_id=idempotency_key, **body.params())
-    places.remember(result.case_id, body.place.value().as_dict())
+    result = await commands.run(_report, command.cases, actor, body, command.idempotency_key)
+    command.places.remember(result.case_id, body.place.value().as_dict())
     return _answer(result, 201, {"Location": f"/api/cases/{result.case_id}"})
+
+
+def _report(cases: HazardCases, actor: Actor, body: ReportIn,
+            idempotency_key: str | None) -> CommandResult:
+    return cases.report(actor, command_id=idempotency_key, **body.params())
+
+
+def _act(command: CommandContext, actor: Actor, ref: str, trigger: str,
+         body: CommandIn) -> CommandResult:
+    cases = command.cases
+    case_id = command.places.require_visible(cases, actor, ref)  # may read: in the thread
+    return cases.act(case_id, trigger, actor, expected_version=command.if_match,
+                     command_id=command.idempotency_key, **body.params())
 
 
 def _command_route(trigger: str, body_model: type[CommandIn]) -> None:
     optional = not body_model.model_fields or all(
         not f.is_required() for f in body_model.model_fields.values())
 
-    def command(case: CaseRef, actor: ActorDep, cases: CasesDep, places: PlacesDep,
-                body: Any = None, if_match: IfMatch = None,
-                idempotency_key: IdempotencyKey = None) -> JSONResponse:
-        case_id = places.require_visible(cases, actor, case)
-        params = (body or body_model()).params()
-        result = cases.act(case_id, trigger, actor, expected_version=if_match,
-                           command_id=idempotency_key, **params)
-        return _answer(result)
+    async def command(case: CaseRef, actor: ActorDep, command: CommandDep,
+                      body: Any = None) -> JSONResponse:
+        return _answer(await commands.run(_act, command, actor, case, trigger,
+                                          body or body_model()))
 
     # The body parameter's type and default differ per trigger: set them in the signature
     # FastAPI reads (a required model has no default, so a missing body answers 422).
