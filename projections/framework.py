@@ -110,6 +110,7 @@ class Projection:
         }
 
     def handles(self, event: Any) -> bool:
+        """Whether ``apply`` wants events of this one's class (the class alone decides)."""
         return type(event).__name__ in self._handlers
 
     def apply(self, event: Any, page: Page) -> None:
