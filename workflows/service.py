@@ -462,7 +462,8 @@ class HazardCases:
         self, actor: Actor, trigger: str, case_id: UUID | None, params: dict[str, Any],
         command_id: str | None, decide: Decision,
     ) -> CommandResult:
-        print_ = fingerprint(trigger, params)
+        # Only an idempotent command (one with a command id) needs its fingerprint.
+        print_ = fingerprint(trigger, params) if command_id else ""
         for attempt in range(self.MAX_ATTEMPTS):
             if command_id:
                 replay = self._replay(actor, command_id, print_)
