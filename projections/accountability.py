@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from domain.case import top_state
@@ -110,8 +111,7 @@ class Accountability(Projection):
         if task_kind == "rectify":
             due = case["deadline"]
         else:
-            due = (date.fromisoformat(local_day_text(event.occurred_at))
-                   + timedelta(days=DUE_DAYS[task_kind])).isoformat()
+            due = _days_after(local_day_text(event.occurred_at), DUE_DAYS[task_kind])
         task_id = f"{case['case_id']}:{event.originator_version}"
         page.put(TASKS, {
             "task_id": task_id, "case_id": case["case_id"], "grid": case["grid"],
@@ -120,6 +120,11 @@ class Accountability(Projection):
             "done_at": None, "done_by": None, "done_trigger": None,
         })
         case["task_id"], case["task_kind"] = task_id, task_kind
+
+
+@lru_cache(maxsize=4096)
+def _days_after(day: str, days: int) -> str:
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 _NOTED = frozenset({"NoticeIssued", "RectificationOrdered", "DeadlineExtended",

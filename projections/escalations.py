@@ -55,7 +55,7 @@ class Escalations(Projection):
         if name == "Reported":
             place = event.place
             page.put(T, {
-                "case_id": str(event.originator_id), "number": event.number,
+                "case_id": page.case_id, "number": event.number,
                 "place_name": place["name"], "community": place["community"],
                 "grid": place["grid"], "category": event.category, "severity": event.severity,
                 "department": None, "status": None, "cause": None, "escalated_at": None,
@@ -64,7 +64,7 @@ class Escalations(Projection):
                 "missed_deadline": None, "escalations": 0,
             })
             return
-        row = page.get(T, str(event.originator_id))
+        row = page.get(T, page.case_id)
         if row is None:
             return
         self._handlers[name](event, row)

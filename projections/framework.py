@@ -230,7 +230,10 @@ class Page:
             rows = self._rows[name]
             if rows.dirty:
                 values, new = self._values[name], rows.new
-                if new:
+                if len(new) == len(rows.dirty):  # a rebuild: every row is new
+                    _insert(tx, spec, list(map(values, rows.dirty.values())))
+                    new.clear()
+                elif new:
                     _insert(tx, spec, [values(r) for k, r in rows.dirty.items() if k in new])
                     _write(tx, spec, [values(r) for k, r in rows.dirty.items() if k not in new])
                     new.clear()

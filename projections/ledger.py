@@ -63,7 +63,7 @@ class Ledger(Projection):
     def on_Reported(self, e: Any, page: Page) -> None:
         place = e.place
         row = {
-            "case_id": str(e.originator_id), "number": e.number, "found_at": e.occurred_at,
+            "case_id": page.case_id, "number": e.number, "found_at": e.occurred_at,
             "cycle_found_at": e.occurred_at, "place_id": place["id"],
             "place_name": place["name"], "place_kind": place["kind"],
             "community": place["community"], "grid": place["grid"], "category": e.category,
