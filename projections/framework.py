@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from operator import itemgetter
 from typing import Any, ClassVar
 
 from projections.db import Tx
 
-# Keep at most this many keyed rows cached between pages of one run (per table).
+# Keep at most this many keyed rows cached between pages of one run (per table); past it
+# the older half is dropped (rows change while young; a dropped one is read back by key).
 CACHE_LIMIT = 100_000
+# Remember at most this many keys of a table this run created (a rebuild), per table.
+STORED_LIMIT = 1_000_000
 CLUSTER_BY_ARRIVAL = True
 
 
@@ -137,6 +141,9 @@ class _Rows:
     appended: list[tuple[Any, ...]] = field(default_factory=list)
     counts: dict[tuple[Any, ...], int] = field(default_factory=dict)
     new: set[Any] = field(default_factory=set)  # dirty keys known to be absent from the table
+    # Every key in the table, while all its rows passed through this page (a table the run
+    # created empty): a key not here is not in the table, no query needed. None otherwise.
+    stored: set[Any] | None = None
 
 
 _MISSING = object()
@@ -155,10 +162,9 @@ class Page:
         # A row dict's key and its values in column order, taken in C (hot paths).
         self._key = {t.name: itemgetter(*t.key) for t in tables}
         self._values = {t.name: itemgetter(*t.names) for t in tables}
-        # Tables this run created empty: every row in them passed through this cache, so
-        # a key missing from the cache is missing from the table (no query), until the
-        # cache is trimmed.
-        self._complete = set(self._tables) if fresh else set()
+        if fresh:
+            for rows in self._rows.values():
+                rows.stored = set()
         self.tx: Tx | None = None
         self.seq = 0  # the notification id of the event being applied
         self.case_id = ""  # its case's id, as text (the key of by-case tables)
@@ -175,8 +181,13 @@ class Page:
 
     def load(self, table: Table, keys: Iterable[Any]) -> None:
         rows = self._rows[table.name]
-        wanted = sorted({k for k in keys if k not in rows.cache}, key=str)
-        if not wanted or self.tx is None or table.name in self._complete:
+        missing = {k for k in keys if k not in rows.cache}
+        if rows.stored is not None:
+            for k in missing - rows.stored:
+                rows.cache[k] = None
+            missing &= rows.stored  # rows dropped from the cache: read back
+        wanted = sorted(missing, key=str)
+        if not wanted or self.tx is None:
             for k in wanted:
                 rows.cache[k] = None
             return
@@ -205,11 +216,13 @@ class Page:
         key = self._key[table](row)
         rows = self._rows[table]
         cache = rows.cache
-        known = cache.get(key, _MISSING)
+        known, stored = cache.get(key, _MISSING), rows.stored
         # A key read as absent (or never seen in a table this run created) is inserted
         # as new, without the cost of an upsert (PostgreSQL: straight COPY, no staging).
-        if known is None or (known is _MISSING and table in self._complete):
+        if known is None or (known is _MISSING and stored is not None and key not in stored):
             rows.new.add(key)
+            if stored is not None:
+                stored.add(key)
         cache[key] = row
         rows.dirty[key] = row
 
@@ -247,8 +260,10 @@ class Page:
                 _write(tx, spec, [(*key, n) for key, n in rows.counts.items()])
                 rows.counts.clear()
             if len(rows.cache) > CACHE_LIMIT:
-                rows.cache.clear()
-                self._complete.discard(name)
+                for key in list(islice(rows.cache, len(rows.cache) - CACHE_LIMIT // 2)):
+                    del rows.cache[key]
+                if rows.stored is not None and len(rows.stored) > STORED_LIMIT:
+                    rows.stored = None
 
 
 def _insert(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:

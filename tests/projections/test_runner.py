@@ -150,3 +150,22 @@ def test_secondary_indexes_come_after_the_last_page_or_with_the_next_runner(case
     fresh = Runner(cases, all_projections())
     fresh.rebuild()
     assert wanted <= _index_names(fresh.db)
+
+
+@pytest.mark.parametrize("stored_limit", [10, 1_000_000])
+def test_rows_dropped_from_a_small_cache_are_read_back(cases, clock, monkeypatch,
+                                                      stored_limit):
+    from projections import framework
+
+    history = RandomHistory(cases, clock, seed=13)
+    history.run(60)
+    expected = SqliteDb.memory()
+    Runner(cases, all_projections(), expected).catch_up()
+    monkeypatch.setattr(framework, "CACHE_LIMIT", 4)
+    monkeypatch.setattr(framework, "STORED_LIMIT", stored_limit)
+    runner = Runner(cases, all_projections(), page_size=25)
+    runner.rebuild()
+    history.run(60)
+    runner.catch_up()
+    Runner(cases, all_projections(), expected).catch_up()
+    assert dump(runner.db) == dump(expected)
