@@ -142,7 +142,21 @@ def app_from_environment() -> FastAPI:
     app (its own store connections and group-commit writer) from the environment."""
     import os
 
-    return create_app(
+    app = create_app(
         group_commit=os.environ.get(SERVE_GROUP_COMMIT, "1") == "1",
         token_ttl=float(os.environ.get(SERVE_TOKEN_TTL, DEFAULT_TOKEN_TTL)),
     )
+    _freeze_startup_objects()
+    return app
+
+
+def _freeze_startup_objects() -> None:
+    """Keep what the process built at start-up (modules, the app, its schemas: hundreds of
+    thousands of objects that live as long as the process) out of the garbage collector's
+    full passes. Measured in the load benchmark: full collections in each server process
+    took up to 95 ms, every 2-3 s, holding every request of that process; frozen, up to
+    about 40 ms and much rarer. Nothing is leaked: frozen objects are simply not scanned."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

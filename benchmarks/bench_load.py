@@ -210,6 +210,13 @@ def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(after[pid] - before[pid] for pid in before if pid in after)
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used (every core), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def descendants(pid: int) -> list[int]:
     found, frontier = [pid], [pid]
     while frontier:
@@ -256,6 +263,7 @@ class Run:
     lost: int = 0
     p99_by_trigger: dict[str, float] = field(default_factory=dict)
     rate_offered: float = 0.0  # 0: closed loop
+    other_cores: float = 0.0  # CPU other processes used during the run, in cores
 
     @property
     def lost_note(self) -> str:
@@ -300,20 +308,25 @@ def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Names
         with psycopg.connect(PG_URL, autocommit=True) as stats:
             pg, srv = postgres_pids(), descendants(server.pid)
             before = (commits(stats), cpu_seconds(srv), cpu_seconds(pg),
-                      time.process_time())
+                      time.process_time(), machine_busy_seconds())
             tally, seconds = asyncio.run(drive("timed", port, tokens, clients, args.duration,
                                                args.max_commands, rate))
-            after = (commits(stats), cpu_seconds(srv), cpu_seconds(pg), time.process_time())
+            after = (commits(stats), cpu_seconds(srv), cpu_seconds(pg), time.process_time(),
+                     machine_busy_seconds())
         acks = len(tally.acks)
         used = {"server": cpu_delta(before[1], after[1]),
                 "postgres": cpu_delta(before[2], after[2]),
                 "load generator": after[3] - before[3]}
         cpu = {name: round(seconds / max(acks, 1) * 1000, 2) for name, seconds in used.items()}
+        # Cores kept busy by anything else on the machine during the run (other work shares
+        # the two cores: this is how much).
+        other = max(0.0, (after[4] - before[4]) - sum(used.values())) / seconds
         lat = sorted(tally.latencies) or [0.0]
         run = Run(setup, clients, seconds, acks, dict(tally.errors),
                   lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * .99))] * 1000,
                   (after[0] - before[0]) / max(acks, 1), cpu, "", load_before, tally.lost,
-                  {t: round(_p99(v) * 1000, 1) for t, v in tally.by_trigger.items()}, rate)
+                  {t: round(_p99(v) * 1000, 1) for t, v in tally.by_trigger.items()}, rate,
+                  other)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -346,10 +359,14 @@ def _wait_up(port: int) -> None:
 
 
 def prove_exactly_once(service: Any, tally: Tally) -> str:
-    """Every acknowledged (case, version, trigger) is in the log once; nothing else is."""
+    """Every acknowledged (case, version, trigger) is in the log once; nothing else is.
+    Also whether the case numbers issued (warm-up included) are gap-free: a report decided
+    again after a collision would have taken a second number and left a gap."""
     from domain.events import CaseEvent
+    from workflows.records import CaseNumber
 
     logged: Counter = Counter()
+    serials: list[int] = []
     start = 1
     while True:
         page = service.recorder.select_notifications(start, 1000)
@@ -359,6 +376,8 @@ def prove_exactly_once(service: Any, tally: Tally) -> str:
             event = service.app.mapper.to_domain_event(record)
             if isinstance(event, CaseEvent):
                 logged[(str(event.originator_id), event.originator_version, event.trigger)] += 1
+            elif isinstance(event, CaseNumber.Issued):
+                serials.append(int(event.number.rsplit("-", 1)[1]))
         start = page[-1].id + 1
     acked = Counter(tally.acks)
     # Each client reports its cases in the timed run, so the timed run's cases are exactly
@@ -371,10 +390,14 @@ def prove_exactly_once(service: Any, tally: Tally) -> str:
     if missing or twice or len(extra) > tally.lost or any(timed_log[k] != 1 for k in extra):
         return (f"FAILED: {len(missing)} acknowledged but not logged once, {len(twice)} "
                 f"acknowledged twice, {len(extra)} logged but never acknowledged")
+    gaps = max(serials, default=0) - len(serials)
+    numbers = (f"; case numbers 1-{len(serials):,} without a gap" if not gaps else
+               f"; {gaps} case numbers skipped (reports decided again)")
     if tally.lost:
         return (f"ok: {len(acked):,} acknowledged, each logged once; {tally.lost} answers "
-                f"lost to dropped connections, {len(extra)} of those commands logged once")
-    return f"ok: {len(acked):,} acknowledged, each logged once, none extra"
+                f"lost to dropped connections, {len(extra)} of those commands logged once"
+                + numbers)
+    return f"ok: {len(acked):,} acknowledged, each logged once, none extra" + numbers
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -393,8 +416,9 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
          "PG commits counts every transaction, reads included."),
         "",
         ("| set-up | clients | loop | commands/s | p50 ms | p99 ms | errors | PG commits/command "
-         "| CPU ms/command: server / PostgreSQL / load gen | load avg before | exactly once |"),
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+         "| CPU ms/command: server / PostgreSQL / load gen | load avg before | other work, cores "
+         "| exactly once |"),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         cpu = r.cpu_per_1000
@@ -404,7 +428,7 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
             f"{sum(r.errors.values())} {dict(r.errors) or ''}{r.lost_note} | "
             f"{r.commits_per_command:.2f} | "
             f"{cpu['server']:.2f} / {cpu['postgres']:.2f} / {cpu['load generator']:.2f} | "
-            f"{r.load_before:.1f} | {r.proof} |")
+            f"{r.load_before:.1f} | {r.other_cores:.2f} | {r.proof} |")
     by = {(r.setup, r.clients): r for r in runs if not r.rate_offered}
     lines += ["", "Group commit over one save per request, same clients:"]
     for clients in sorted({r.clients for r in runs}):
@@ -485,7 +509,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name}, {clients} clients, {run.loop} loop: {run.rate:,.0f} commands/s, p50 "
               f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}, "
               f"{run.commits_per_command:.2f} commits/command, CPU/1000 {run.cpu_per_1000},"
-              f" load avg {run.load_before:.1f}, {run.proof}; p99 ms by trigger "
+              f" load avg {run.load_before:.1f}, other work {run.other_cores:.2f} cores, "
+              f"{run.proof}; p99 ms by trigger "
               f"{run.p99_by_trigger}", flush=True)
         runs.append(run)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,9 @@ keeps it, on three rules that keep every decision as correct as a fresh load:
   ``If-Match``, broken rule) is also decided again from the store before the refusal
   stands: a stale copy never refuses a command the stored state allows.
 - Reads (``GET``, history, reports) never come from here: they read the store.
+
+The service keeps open cases and place registers only: a closed case rarely gets another
+command, and every kept object is one more for the garbage collector to scan.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ A = TypeVar("A", bound=Aggregate)
 class LentAggregates:
     """At most ``limit`` aggregates, the least recently written forgotten first."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 10_000) -> None:
         self._kept: dict[UUID, Aggregate] = {}
         self._limit = limit
         self._lock = threading.Lock()

@@ -10,6 +10,7 @@ import pytest
 
 from domain.errors import IllegalTransition, ProbableDuplicate, VersionConflict
 from tests import factories as f
+from workflows.records import PlaceRegister, place_register_id
 
 
 @pytest.fixture
@@ -88,3 +89,12 @@ def test_a_failed_command_leaves_nothing_kept(cases):
         cases.start_rectification(case_id, f.safety_officer, expected_version=1)
     assert cases.lent.take(case_id, type(cases.get_case(case_id))) is None
     assert cases.start_rectification(case_id, f.safety_officer, expected_version=2).version == 3
+
+
+def test_a_closed_case_is_not_kept_but_its_place_register_is(cases):
+    case_id = f.to_awaiting_verification(cases)
+    cases.verify(case_id, f.inspector, passed=True)
+    case = cases.get_case(case_id)
+    assert cases.lent.take(case_id, type(case)) is None
+    register = cases.lent.take(place_register_id(case.place["id"]), PlaceRegister)
+    assert register is not None and register.open_case_of(case.category) is None
