@@ -84,6 +84,8 @@ class Connection:
         self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
         assert self.reader is not None
         status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("the server closed the connection")
         status = int(status_line.split()[1])
         length = 0
         while (line := await self.reader.readline()) not in (b"\r\n", b""):

@@ -13,6 +13,7 @@ a gap rather than a reused number.
 from __future__ import annotations
 
 from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresDatastore
 
 from workflows.records import case_number_id
 
@@ -41,12 +42,20 @@ class CaseNumbers:
         if year not in self._seeded:
             self._seed(year)
         m = self._mark
-        with self._datastore.transaction(commit=True) as cursor:
-            cursor.execute(
-                f"UPDATE {self._table} SET last = last + 1 WHERE year = {m} RETURNING last",
-                (year,))
-            serial = cursor.fetchone()["last"]  # both stores' rows are keyed by name
-        return format_number(year, serial)
+        increment = f"UPDATE {self._table} SET last = last + 1 WHERE year = {m} RETURNING last"
+        if isinstance(self._datastore, PostgresDatastore):
+            # PostgreSQL, whose pooled connections are in autocommit: one statement, one
+            # round trip, and the row lock is released by the server as the statement
+            # commits. In an explicit transaction (BEGIN, UPDATE, COMMIT) the lock stayed
+            # held while the client came back for the COMMIT; under load every other
+            # process's report queued behind it (the reports' latency tail).
+            with self._datastore.get_connection() as conn:
+                row = conn.execute(increment, (year,), prepare=True).fetchone()
+        else:
+            with self._datastore.transaction(commit=True) as cursor:
+                cursor.execute(increment, (year,))
+                row = cursor.fetchone()
+        return format_number(year, row["last"])  # both stores' rows are keyed by name
 
     def _seed(self, year: int) -> None:
         # First use of a year in this process: make sure its row exists, starting after
