@@ -131,7 +131,7 @@ class Runner:
 
     def setup(self) -> None:
         """Create missing tables; start over any projection whose version changed."""
-        with self.db.transaction() as tx:
+        with self.db.writer() as tx:
             tx.execute(TRACKING_DDL)
             stored = self._stored(tx)
             for p in self.projections:
@@ -202,7 +202,7 @@ class Runner:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty the projections' tables and apply every event from the first."""
-        with self.db.transaction() as tx:
+        with self.db.writer() as tx:
             tx.execute(TRACKING_DDL)
             for p in self.projections:
                 self._reset(tx, p)
@@ -231,7 +231,7 @@ class Runner:
                 if progress is not None:
                     progress(last - start, stop - start)
         if self._unindexed:
-            with self.db.transaction() as tx:
+            with self.db.writer() as tx:
                 self._index(tx)
         return applied
 

@@ -1,0 +1,82 @@
+"""Rebuilding read models in several processes at once, one group of projections each.
+
+A rebuild in one process is bound by Python: decoding an event costs about as much as
+applying it to two read models. Each projection keeps its own tracking row, so groups of
+projections can be rebuilt side by side: every process reads and decodes the log itself
+and applies it to its own group with the ordinary ``Runner`` (same handlers, same pages,
+rows and position in one transaction). Nothing changes for correctness: a process that
+fails leaves its projections at their last committed page, and any later catch-up resumes
+them. On SQLite the processes take turns at the single write lock (a page's transaction);
+the decoding and the handlers of one overlap the other's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from typing import Any
+
+from projections import by_names
+from projections.runner import Runner
+
+# Client CPU per event of each projection's own work (alone minus decoding, µs, SQLite 10^5
+# in benchmarks/results/projections.md), to balance the groups; unknown names weigh 8.
+WEIGHTS = {"accountability": 11, "audit": 7.5, "risk": 6.5, "ledger": 6, "stats": 4.5,
+           "escalations": 4}
+
+OpenService = Callable[[], Any]
+
+
+def groups(names: Sequence[str], processes: int) -> list[list[str]]:
+    """``names`` split into at most ``processes`` groups of about equal weight."""
+    bins: list[tuple[float, list[str]]] = [(0.0, []) for _ in range(max(1, processes))]
+    for name in sorted(names, key=lambda n: -WEIGHTS.get(n, 8)):
+        weight, members = min(bins, key=lambda b: b[0])
+        bins.remove((weight, members))
+        bins.append((weight + WEIGHTS.get(name, 8), [*members, name]))
+    return [members for _, members in bins if members]
+
+
+def rebuild_in_processes(open_service: OpenService, names: Sequence[str] | None = None,
+                         processes: int = 2) -> int:
+    """Rebuild ``names`` (default: all) split over ``processes``; the events each read.
+
+    ``open_service`` opens the event store in the child process (for example
+    ``functools.partial(open_cases, settings)``); it must be picklable where processes
+    are spawned rather than forked.
+    """
+    everything = [p.name for p in by_names(list(names) if names else None)]
+    work = groups(everything, processes)
+    if len(work) == 1:
+        return _rebuild(open_service, work[0])
+    # Fork where there is one: the children start at once, without importing the app again;
+    # each opens its own connections (none of the parent's is used in a child).
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    context = multiprocessing.get_context(method)
+    opening = context.Lock()
+    with context.Pool(len(work), initializer=_started, initargs=(opening,)) as pool:
+        counts = pool.starmap(_rebuild, [(open_service, group) for group in work])
+    return max(counts)
+
+
+_opening: Any = None
+
+
+def _started(lock: Any) -> None:
+    global _opening
+    _opening = lock
+
+
+def _rebuild(open_service: OpenService, names: list[str]) -> int:
+    # One at a time: opening a store and a runner's set-up create tables (and, on
+    # PostgreSQL, functions) that two sessions cannot create at once.
+    with _opening if _opening is not None else nullcontext():
+        service = open_service()
+        runner = Runner(service, by_names(names))
+        runner.setup()
+    try:
+        return runner.rebuild()
+    finally:
+        service.shutdown()
