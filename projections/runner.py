@@ -1,8 +1,8 @@
 """Catch-up, rebuild and status: moving read models along the event log, page by page.
 
-Every page of case-event notifications (up to ``PAGE_SIZE``) is decoded once and applied to
-every projection behind it; all their rows and their tracking positions are written in ONE
-transaction. A crash (or an exception in a handler) rolls the whole page back, so resuming
+Every page of case-event notifications (up to ``PAGE_SIZE``, ``BULK_PAGE_SIZE`` for a long
+backlog such as a rebuild) is decoded once and applied to every projection behind it; all
+their rows and their tracking positions are written in ONE transaction (``Db.writer``). A crash (or an exception in a handler) rolls the whole page back, so resuming
 starts again from the last committed page: no event is skipped or counted twice.
 
 The tracking row also guards against two runners at once: the page's ``UPDATE`` of the
