@@ -453,33 +453,80 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
 
 
 WHERE_TIME_GOES = """
+Two views. *Closed loop* (each client sends its next command when the last is answered):
+saturation throughput; with N clients and no think time, mean latency is N / throughput
+(Little's law), so p99 under 50 ms at 64 closed-loop clients would need well over 1,280
+commands/s *and* no tail. *Open loop* (`--open 1000@64`): the 64 clients together offer
+1,000 commands/s on a fixed schedule (each one command every 64 ms); latency counts from
+the scheduled send time, so a command held up by its predecessor counts the wait. The
+`other work` column is CPU used by anything else on the machine during the run, in cores
+(the 2 cores are shared; a run with other work above ~0.2 cores is slowed by it).
+
 ## Where the time goes
 
-Measured with py-spy (`--gil`: only the thread holding the interpreter lock, i.e. CPU work)
-on one server process at 32 clients, 2026-11-23, before the last two changes below
-(the telemetry lookups then still took ~4% of the event loop):
-- uvicorn event loop, HTTP parsing, Starlette routing and middleware: ~28% of server CPU;
-- FastAPI parameter and body validation: ~11%; response serialisation: ~6%;
-- the service (load the case: read + decode + replay; lifecycle; aggregate; events): ~27%;
-- the group-commit writer (encoding events, the batched insert): ~11%;
-- thread-pool hops (the endpoint runs in a worker thread): ~5%; the rest is psycopg I/O.
+py-spy (`record --gil`: samples only the thread holding the interpreter lock, i.e. CPU
+work) on one of the two server processes, 64 closed-loop clients, 2026-11-23. Server CPU
+per command from the benchmark's own counters, split by the profile's shares:
 
-Changes made from profiles like this one: uvicorn[standard] (httptools, uvloop) instead of
-h11; the command's scope check answered from the case's remembered place (one store read
-fewer); dependencies that do no I/O made `async` (each sync dependency cost a thread hop:
-server CPU per command 3.2 -> 1.9 ms); FastAPI's per-request OpenTelemetry lookups off;
-command answers returned as ready responses (no second validation of the output).
+| part of a command | before (1.39 ms/command, 782/s) | after (0.87 ms/command, 1,502/s) |
+|---|---|---|
+| HTTP: uvicorn, middleware, routing, response (and stacks py-spy could not attribute) | 0.45 ms | 0.34 ms |
+| FastAPI dependencies, header and body validation | 0.24 ms | 0.14 ms |
+| store reads in a command (load the case; the place register; the number counter) | 0.26 ms | 0.05 ms |
+| the service deciding (lifecycle, aggregate, events, hash chain) | 0.11 ms | 0.13 ms |
+| group-commit writer (encode events; LOCK, INSERT, NOTIFY, COMMIT) | 0.15 ms | 0.14 ms |
+| thread hand-offs (to the command thread, to the writer and back) | 0.18 ms | 0.06 ms |
 
-What limits it: CPU, about 2.1-2.3 ms per command across server, PostgreSQL and load
-generator with group commit, puts the ceiling for 2 dedicated cores near 900 commands/s;
-the goal of 1,000 commands/s with p99 under 50 ms at 64 clients is not reached. Group commit removes the
-commit-per-command limit (PostgreSQL commits per command fall, throughput rises), but the
-Python per-request cost then dominates, and at 64 clients requests queue for the
-interpreter lock (p50 is about clients / throughput). The load generator shares the two
-cores; the `load avg before` column shows other work on the machine during each run.
-The slowest tail is reports (see p99 by trigger above): a report reads more (case number,
-place register) and two server processes proposing the same next case number collide, one
-of them deciding again.
+What changed, from these profiles:
+- Kept aggregates (`workflows/lent.py`): each process keeps the open cases and place
+  registers it wrote last and lends them to the next command on them, so a command on a
+  case no longer reads and replays it. A stale copy (another process wrote the case since)
+  cannot decide wrongly: the command writes the next version of what it decided on, which
+  collides with the stored one and is decided again from the store; a refusal (illegal
+  trigger, stale If-Match, broken rule) decided on a kept copy is decided again from the
+  store before it stands. Tests with two services on one store (`tests/service/test_lent.py`).
+- Command routes are `async def` and run the command in a pool of threads of their own
+  (`api/threads.py`: a C `SimpleQueue` and `call_soon_threadsafe`) instead of anyio's.
+- One dependency for a command's context (service, case places, If-Match,
+  Idempotency-Key) instead of five; the OpenAPI document is unchanged.
+- A lock instead of a `threading.Event` as the group-commit signal; the parameters'
+  fingerprint computed only for commands with an Idempotency-Key.
+- `hazardflow serve` freezes its start-up objects out of the garbage collector's full
+  passes: these took up to 95 ms per process every 2-3 s under load, holding every request
+  of that process (measured with `gc.callbacks`); after, up to about 40 ms, rarely.
+- Case numbers on PostgreSQL: the counter row is incremented in one autocommit statement.
+  It was BEGIN, UPDATE, COMMIT, and the row lock stayed held while the client came back
+  for the COMMIT, so under load every other process's report queued behind it: reports
+  were the latency tail (p99 195 ms against 63 ms for the other triggers at 64 clients;
+  after, 93 against 78-80). Two processes never propose the same number: the `case numbers
+  ... without a gap` in the table shows no report was decided twice.
+
+Tried and not kept: a shorter interpreter switch interval (1 ms, 0.2 ms) and 3 workers
+instead of 2: both cost more CPU per command (3 workers: +0.1-0.15 ms) with no latency gain
+that stood out from run-to-run variation.
+
+What limits it now: CPU. At 1,000 commands/s offered, server + PostgreSQL + load
+generator use about 1.3-1.5 ms per command, so the 2 cores are about 70% busy, and the
+Python share (0.9-1.1 ms per command) runs in two processes, each serialised by its
+interpreter lock; requests queue for it, and reports (three store round trips before the
+write: counter, place register, group commit) are still the slowest command. The HTTP
+layer (uvicorn, Starlette, FastAPI) is now the largest part, about half of the server's
+CPU per command.
+
+## Against the goal (issue 4)
+
+"At least 1,000 commands/s on 2 cores with p99 under 50 ms at 64 clients." Run of
+2026-11-23 (other work on the machine at most 0.09 cores during any run), against the
+previous run of the same benchmark (535 and 745 commands/s, p99 60 and 209 ms):
+- Throughput: met. 1,437 commands/s at 64 closed-loop clients (was 745), 962 at 16
+  (was 535); server CPU per command 0.9-1.2 ms (was 1.75).
+- Latency: not met. p99 83 ms at 64 closed-loop clients (was 209; p50 43 ms, which
+  Little's law puts at 64 / throughput); at 1,000 commands/s offered by 64 clients on a
+  fixed schedule, p50 25 ms and p99 102 ms (reports 113 ms; the commands after a late
+  report inherit its delay). At 16 clients p99 is 35 ms.
+- Left: the HTTP layer's CPU (about half of the server's per command), the report's
+  extra store round trips, and interpreter-lock queueing in each process; run-to-run
+  variation on this shared machine is about +-15% in throughput and more in p99.
 """
 
 
