@@ -8,9 +8,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from api.settings import Settings
 from domain.clock import Clock
+from workflows.evidence import BlobStore
 from workflows.policy import Policy
 from workflows.rules import load_rules
-from workflows.evidence import BlobStore
 from workflows.service import HazardCases
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -31,7 +31,7 @@ def iso(instant: datetime) -> str:
 
     One fixed form makes the strings sort in time order and hash the same way forever.
     """
-    return instant.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_instant(text: str) -> datetime:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import psycopg
 import pytest
@@ -23,7 +23,7 @@ from workflows.service import HazardCases
 PG_URL = os.environ.get(
     "HAZARDFLOW_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in China
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 
 
 def postgres_available() -> bool:

@@ -55,12 +55,12 @@ def report(
     description: str = typer.Option(..., help="what was found"),
     address: str = typer.Option("", help="street address"),
     severity: Severity = typer.Option(Severity.GENERAL, help="general or major"),
-    occurred_at: Optional[str] = typer.Option(None, help="when it was found (default: now)"),
+    occurred_at: str | None = typer.Option(None, help="when it was found (default: now)"),
     confirm_new: bool = typer.Option(False, "--confirm-new",
                                      help="report even if the place has an open case "
                                           "of this category"),
-    command_id: Optional[str] = typer.Option(None, help="client command id (idempotency)"),
-    token: Optional[str] = TOKEN,
+    command_id: str | None = typer.Option(None, help="client command id (idempotency)"),
+    token: str | None = TOKEN,
 ) -> None:
     """Report a hazard found on patrol (上报)."""
     actor = caller(token)
@@ -77,27 +77,27 @@ def act(
     case: str = typer.Argument(..., help="case number (HZ-2026-000123) or id"),
     trigger: str = typer.Argument(..., help="one of: " + ", ".join(
         t for t in lifecycle.TRIGGERS if t != "report")),
-    reason: Optional[str] = typer.Option(None, help="why (required by refuse, escalate, "
+    reason: str | None = typer.Option(None, help="why (required by refuse, escalate, "
                                                     "dismiss, reopen, extend_deadline)"),
-    deadline: Optional[str] = typer.Option(None, help="YYYY-MM-DD (notify: default by policy)"),
-    party_name: Optional[str] = typer.Option(None, help="notify: responsible party's name"),
-    party_role: Optional[PartyRole] = typer.Option(None, help="notify: party's role"),
+    deadline: str | None = typer.Option(None, help="YYYY-MM-DD (notify: default by policy)"),
+    party_name: str | None = typer.Option(None, help="notify: responsible party's name"),
+    party_role: PartyRole | None = typer.Option(None, help="notify: party's role"),
     party_contact: str = typer.Option("", help="notify: party's phone or address"),
-    measures: Optional[str] = typer.Option(None, help="submit_rectification: measures taken"),
-    outcome: Optional[str] = typer.Option(None, help="verify: passed or failed"),
-    department: Optional[str] = typer.Option(None, help="refuse/escalate: override routing"),
-    decision_number: Optional[str] = typer.Option(None, help="record_enforcement: 决定书编号"),
-    measure: Optional[str] = typer.Option(None, help="record_enforcement: warning, fine, "
+    measures: str | None = typer.Option(None, help="submit_rectification: measures taken"),
+    outcome: str | None = typer.Option(None, help="verify: passed or failed"),
+    department: str | None = typer.Option(None, help="refuse/escalate: override routing"),
+    decision_number: str | None = typer.Option(None, help="record_enforcement: 决定书编号"),
+    measure: str | None = typer.Option(None, help="record_enforcement: warning, fine, "
                                                      "seal_up or suspension"),
     amount: str = typer.Option("0", help="record_enforcement: fine in yuan"),
-    closing_reason: Optional[str] = typer.Option(None, help="close/dismiss: rectified, "
+    closing_reason: str | None = typer.Option(None, help="close/dismiss: rectified, "
                                                             "enforced, unfounded, duplicate"),
     duplicate_of: str = typer.Option("", help="dismiss: the case this one duplicates"),
-    text: Optional[str] = typer.Option(None, help="comment: the text"),
-    occurred_at: Optional[str] = typer.Option(None, help="when it happened (default: now)"),
-    expected_version: Optional[int] = typer.Option(None, help="refuse if the case moved on"),
-    command_id: Optional[str] = typer.Option(None, help="client command id (idempotency)"),
-    token: Optional[str] = TOKEN,
+    text: str | None = typer.Option(None, help="comment: the text"),
+    occurred_at: str | None = typer.Option(None, help="when it happened (default: now)"),
+    expected_version: int | None = typer.Option(None, help="refuse if the case moved on"),
+    command_id: str | None = typer.Option(None, help="client command id (idempotency)"),
+    token: str | None = TOKEN,
 ) -> None:
     """Run a lifecycle trigger on a case."""
     actor = caller(token)
@@ -150,7 +150,7 @@ OPTION_FOR = {"party": "--party-name and --party-role", "passed": "--outcome pas
 @app.command("show")
 def show(
     case: str = typer.Argument(..., help="case number (HZ-2026-000123) or id"),
-    version: Optional[int] = typer.Option(None, help="show the case as of this version"),
+    version: int | None = typer.Option(None, help="show the case as of this version"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
 ) -> None:
     """The case's state and its full history: who (role, unit) did what, when and why."""

@@ -23,7 +23,7 @@ def demo(
     cases: int = typer.Option(3000, "--cases", min=1, max=1_000_000,
                               help="how many hazard cases to generate"),
     seed: int = typer.Option(2026, help="random seed: the same seed gives the same history"),
-    tokens: Optional[Path] = typer.Option(
+    tokens: Path | None = typer.Option(
         None, help="also create an account for every demo person and write their tokens "
                    "(JSON) to this file, to try the CLI and the HTTP API as them"),
 ) -> None:

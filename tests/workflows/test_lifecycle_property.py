@@ -10,11 +10,12 @@ the stored events must equal the aggregate the command produced in memory.
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings, strategies as st
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
 from api.settings import Settings
@@ -23,9 +24,9 @@ from domain.case import HazardCase
 from domain.clock import FixedClock
 from domain.errors import DomainError, IllegalTransition, NotPermitted, SeparationOfDuties
 from domain.values import Actor, Evidence, Role
+from tests import factories as f
 from workflows import lifecycle
 from workflows.deadlines import NotDue
-from tests import factories as f
 
 # Two people per role, so separation of duties and department scoping both get exercised.
 UNITS = {Role.DEPARTMENT_OFFICER: ["emergency_management", "fire"]}  # "other" routes to the first
@@ -74,7 +75,7 @@ class Lifecycle(RuleBasedStateMachine):
     @initialize()
     def open_store(self) -> None:
         self.folder = tempfile.TemporaryDirectory()
-        self.clock = FixedClock(datetime(2026, 3, 2, 1, tzinfo=timezone.utc))
+        self.clock = FixedClock(datetime(2026, 3, 2, 1, tzinfo=UTC))
         self.service = open_cases(
             Settings(sqlite_path=Path(self.folder.name) / "p.db", database_url=None),
             clock=self.clock)
