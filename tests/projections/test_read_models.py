@@ -21,6 +21,7 @@ from tests.factories import (
     to_escalated,
     to_notified,
 )
+from workflows.escalation import tick
 
 TODAY = date(2026, 3, 2)
 
@@ -127,9 +128,14 @@ def test_accountability_waiting_slow_and_rollups(cases, clock):
     verifying = to_awaiting_verification(cases, 3)  # waits for an inspector
     to_escalated(cases, 4, accepted=False)  # waits for the fire department
     clock.advance(days=5)
+    street = read(cases, "accountability", AccountabilityFilter(level="street")).rows[0]
+    # waiting: notify, verify, accept (officials); after 5 days notify and accept are
+    # overdue, the re-inspection not yet: only the tick judges it under the rules.
+    assert street[6:10] == (3, 2, 1, 0)
+    tick(cases)  # submitted 2 March, 3 working days: late since 6 March
+    assert "VerificationOverdue" in [type(e).__name__ for e in cases.history(verifying)]
     rows = {(r[0], r[1], r[2]): r for r in read(cases, "accountability").rows}
     street = rows[("street", "all", None)]
-    # waiting: notify, verify, accept (officials), all overdue after 5 days; the party waits.
     assert street[6:10] == (3, 3, 1, 0)
     assert rows[("community", "YS-C01", None)][6:10] == street[6:10]
     assert rows[("grid", "YS-C01-G01", None)][6:10] == street[6:10]
