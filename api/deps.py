@@ -69,10 +69,6 @@ async def get_cases(request: Request) -> HazardCases:
     return request.app.state.cases
 
 
-async def get_places(request: Request) -> CasePlaces:
-    return request.app.state.places
-
-
 async def get_tokens(request: Request) -> TokenCache:
     return request.app.state.tokens
 
@@ -158,7 +154,6 @@ async def get_report_context(request: Request,
 
 
 CasesDep = Annotated[HazardCases, Depends(get_cases)]
-PlacesDep = Annotated[CasePlaces, Depends(get_places)]
 ActorDep = Annotated[Actor, Depends(get_actor)]
 IfMatch = Annotated[int | None, Depends(get_if_match)]
 IdempotencyKey = Annotated[str | None, Depends(get_idempotency_key)]

@@ -58,10 +58,3 @@ class LentAggregates:
                 self._kept[aggregate.id] = newer or aggregate  # re-inserted: most recent last
             while len(self._kept) > self._limit:
                 del self._kept[next(iter(self._kept))]
-
-    def forget(self, aggregate_id: UUID) -> None:
-        with self._lock:
-            self._kept.pop(aggregate_id, None)
-
-    def __len__(self) -> int:
-        return len(self._kept)
