@@ -26,6 +26,7 @@ from eventsourcing.utils import get_topic
 from domain.errors import DomainError
 from domain.events import CASE_EVENT_TYPES
 from projections.db import Db, Tx, store_db
+from projections.decoding import event_decoder
 from projections.framework import Page, Projection
 
 # Events per page, and so per transaction. Every commit writes the b-tree pages the page
@@ -65,7 +66,7 @@ class EventSource:
 
     def __init__(self, service: Any) -> None:
         self.recorder = service.recorder
-        self.decode = service.app.mapper.to_domain_event
+        self.decode = event_decoder(service.app.mapper)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0

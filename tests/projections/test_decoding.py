@@ -1,0 +1,51 @@
+"""The runner's decoder gives exactly the library's events, and falls back where it must."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+
+from domain.events import CASE_EVENT_TYPES
+from projections.decoding import event_decoder
+from projections.runner import CASE_TOPICS
+from tests.projections.history import RandomHistory
+
+
+def _notifications(cases):
+    return cases.recorder.select_notifications(1, 100_000, topics=CASE_TOPICS)
+
+
+def test_every_case_event_decodes_as_the_library_decodes_it(cases, clock):
+    RandomHistory(cases, clock, seed=5).run(150)
+    notes = _notifications(cases)
+    decode, library = event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event
+
+    kinds = set()
+    for n in notes:
+        fast, slow = decode(n), library(n)
+        assert type(fast) is type(slow)
+        assert fast.__dict__ == slow.__dict__
+        assert type(fast.timestamp) is datetime and fast.timestamp == slow.timestamp
+        kinds.add(type(fast).__name__)
+    # the history reaches most event types, so the comparison is not about one class only
+    assert len(kinds) >= len(CASE_EVENT_TYPES) // 2
+
+
+@pytest.mark.parametrize("state", [
+    # another transcoded value besides the timestamp: only the library knows its type
+    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
+    b'"extra":{"_type_":"uuid_hex","_data_":"0123456789abcdef0123456789abcdef"}}',
+    # an integer past 64 bits: orjson refuses it, the standard json module does not
+    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
+    b'"big":123456789012345678901234567890}',
+    # written at a class version: upcasting is the library's
+    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
+    b'"class_version":1}',
+])
+def test_unusual_events_take_the_library_path(cases, clock, state):
+    RandomHistory(cases, clock, seed=6).run(3)
+    note = replace(_notifications(cases)[0], state=state)
+    decode, library = event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event
+    assert decode(note).__dict__ == library(note).__dict__
