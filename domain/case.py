@@ -329,17 +329,20 @@ class HazardCase(Chained, Aggregate):
             desk="inspector", unit=unit, rule=rule, policy_version=policy_version,
             **act.fields(rule))
 
-    def raise_escalation_level(self, act: Act, previous: str, level: str, rule: str,
-                               policy_version: str) -> None:
+    def raise_escalation_level(self, act: Act, previous: str, level: str, due: date,
+                               rule: str, policy_version: str) -> None:
         self._check(act)
         if self.escalation_accepted:
             raise DomainError(f"the escalation of {self.number} is already accepted")
         if previous == level:
             raise DomainError(f"the escalation of {self.number} is already at {level}")
+        if local_date(act.occurred_at) <= due:
+            raise DomainError(f"the escalation of {self.number} may wait for acceptance "
+                              f"until {due}")
         self.trigger_event(
             ev.EscalationLevelRaised, level=level, previous_level=previous,
-            department=self.department, rule=rule, policy_version=policy_version,
-            **act.fields(rule))
+            department=self.department, due=due.isoformat(), rule=rule,
+            policy_version=policy_version, **act.fields(rule))
 
     def list_supervised(self, act: Act, rule: str, policy_version: str) -> None:
         self._check(act)

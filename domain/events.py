@@ -263,13 +263,25 @@ class VerificationOverdue(CaseEvent):
 
 
 class EscalationLevelRaised(CaseEvent):
-    """No one accepted the escalation within its level's limit: it climbs one level."""
+    """No one accepted the escalation within its level's limit: it climbs one level.
+
+    ``due`` is the last day the escalation could stay unaccepted at ``previous_level``
+    under the rules (working days): the department is slow (慢作为) from the day after.
+    Version 1 events were written without it (``None``: read as the day before the raise).
+    """
+
+    class_version = 2
 
     level: str
     previous_level: str
     department: str
+    due: str | None
     rule: str
     policy_version: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["due"] = None
 
     def evolve(self, case: Any) -> None:
         case.escalation_level = {"level": self.level, "since": self.occurred_at,

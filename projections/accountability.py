@@ -10,14 +10,18 @@ when, and until when; it ends with the action that moves the case on:
 |   (in progress)        |   officer of the community watches) |   deadline               |
 | awaiting verification  | the community's inspectors          | as the tick's            |
 |                        |                                     |   VerificationOverdue    |
-| escalated, not accepted| the department                      | escalated + 3 days       |
+| escalated, not accepted| the department                      | as the tick's            |
+|                        |                                     |   EscalationLevelRaised  |
 | escalated, accepted    | the department (enforce, order back | accepted + 30 days       |
 |                        |   or close)                         |                          |
 
-A re-inspection's limit is the rules' (working days, holidays and make-up days counted) and
-only the deadline tick applies the rules' calendar, so this view takes that due day from the
-tick's ``VerificationOverdue`` event instead of estimating it: a guess in calendar days would
-name an inspector slow over a weekend or holiday that the rules do not count.
+A re-inspection's and an acceptance's limits are the rules' (working days, holidays and
+make-up days counted; per escalation level) and only the deadline tick applies the rules'
+calendar, so this view takes those due days from the tick's ``VerificationOverdue`` and
+``EscalationLevelRaised`` events instead of estimating them: a guess in calendar days would
+name an inspector or a department slow over a weekend or holiday that the rules do not
+count. (With a one-level escalation chain the tick raises nothing, so an acceptance is never
+judged slow here; the escalations board still shows it overdue.)
 
 Slow action (慢作为) is an official's task still open after its due day; the party's
 overdue rectifications are counted apart. Figures per grid roll up to the community and
@@ -41,13 +45,17 @@ from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, local_day, local_day_text, rate
 
 CASES, TASKS, ACTIONS = "acc_cases", "acc_tasks", "acc_actions"
-DUE_DAYS = {"notify": 3, "accept": 3, "decide": 30}
+DUE_DAYS = {"notify": 3, "decide": 30}
+# Events of the tick that judge an official's task late under the rules: the task kind each
+# one judges (their ``due`` is the last day in time).
+_JUDGED = {"VerificationOverdue": "verify", "EscalationLevelRaised": "accept"}
 PARTY = "party"
 
 
 class Accountability(Projection):
     name = "accountability"
-    version = 2  # 2: a re-inspection is slow from the tick's VerificationOverdue only
+    version = 3  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
+    # 3: an acceptance from the tick's EscalationLevelRaised only
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("grid", "TEXT"), ("community", "TEXT"),
                       ("department", "TEXT"), ("accepted", "INTEGER"), ("deadline", "TEXT"),
@@ -91,12 +99,13 @@ class Accountability(Projection):
         actor = event.actor
         page.count(ACTIONS, (actor["id"], actor["role"], actor["unit"], case["grid"],
                              case["community"], event.trigger))
-        if kind == "VerificationOverdue" and case["task_kind"] == "verify":
-            # The tick judged the re-inspection late under the rules in force (working days;
-            # the rule is on the event): its due day, not an estimate of ours, makes it slow.
+        if kind in _JUDGED and case["task_kind"] == _JUDGED[kind]:
+            # The tick judged the re-inspection or the acceptance late under the rules in force
+            # (working days; the rule is on the event): its due day, not an estimate of ours,
+            # makes it slow. A later level raise keeps the first level's due day.
             task = page.get(TASKS, case["task_id"])
-            if task is not None:
-                task["due"] = event.due
+            if task is not None and task["due"] is None:
+                task["due"] = event.due or _days_after(local_day_text(event.occurred_at), -1)
                 page.put(TASKS, task)
             return
         if kind not in _NOTED and kind != "Reported" and case["task_kind"] == _KIND.get(
@@ -124,8 +133,8 @@ class Accountability(Projection):
         task_kind, role, unit = want
         if task_kind == "rectify":
             due = case["deadline"]
-        elif task_kind == "verify":
-            due = None  # set when the tick records VerificationOverdue (see apply)
+        elif task_kind in _JUDGED.values():
+            due = None  # set when the tick records it overdue (see apply)
         else:
             due = _days_after(local_day_text(event.occurred_at), DUE_DAYS[task_kind])
         task_id = f"{case['case_id']}:{event.originator_version}"

@@ -405,8 +405,8 @@ class HazardCases:
             self._require_due(case, "raise_escalation_level", act)
             level, since = current_level(case, self.policy)
             higher = self.policy.next_level(level)
-            _, rule = self.policy.acceptance_due(level, local_day(since))
-            case.raise_escalation_level(act, level, getattr(higher, "value", level),
+            due, rule = self.policy.acceptance_due(level, local_day(since))
+            case.raise_escalation_level(act, level, getattr(higher, "value", level), due,
                                         f"not accepted in time: {rule}", self.policy.version)
 
         return self._act(ref, actor, "raise_escalation_level", {}, apply, **common)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+import orjson
 import pytest
 
 from domain.events import CASE_EVENT_TYPES
@@ -49,3 +50,18 @@ def test_unusual_events_take_the_library_path(cases, clock, state):
     note = replace(_notifications(cases)[0], state=state)
     decode, library = event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event
     assert decode(note).__dict__ == library(note).__dict__
+
+
+def test_an_escalation_level_raised_written_before_due_existed_reads_with_none(cases, clock):
+    from tests.factories import to_escalated
+    from workflows.escalation import tick
+
+    to_escalated(cases, 1, accepted=False)
+    clock.advance(days=10)
+    tick(cases)
+    (note,) = [n for n in _notifications(cases) if n.topic.endswith(":EscalationLevelRaised")]
+    fields = orjson.loads(note.state)
+    assert fields.pop("class_version") == 2 and fields.pop("due") == "2026-03-04"
+    version_1 = replace(note, state=orjson.dumps(fields))  # as stored before ``due`` existed
+    for decode in (event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event):
+        assert decode(version_1).due is None and decode(note).due == "2026-03-04"

@@ -129,10 +129,11 @@ def test_accountability_waiting_slow_and_rollups(cases, clock):
     to_escalated(cases, 4, accepted=False)  # waits for the fire department
     clock.advance(days=5)
     street = read(cases, "accountability", AccountabilityFilter(level="street")).rows[0]
-    # waiting: notify, verify, accept (officials); after 5 days notify and accept are
-    # overdue, the re-inspection not yet: only the tick judges it under the rules.
-    assert street[6:10] == (3, 2, 1, 0)
-    tick(cases)  # submitted 2 March, 3 working days: late since 6 March
+    # waiting: notify, verify, accept (officials); after 5 days notify is overdue; the
+    # re-inspection and the acceptance not yet: only the tick judges them under the rules.
+    assert street[6:10] == (3, 1, 1, 0)
+    tick(cases)  # submitted 2 March, 3 working days: late since 6 March; escalated 2 March,
+    # 2 working days to accept at the first level: late since 5 March
     assert "VerificationOverdue" in [type(e).__name__ for e in cases.history(verifying)]
     rows = {(r[0], r[1], r[2]): r for r in read(cases, "accountability").rows}
     street = rows[("street", "all", None)]
@@ -152,3 +153,25 @@ def test_accountability_waiting_slow_and_rollups(cases, clock):
     assert street[8:10] == (1, 1)  # the party is now past its deadline
     # Due so far: case 2 (overdue), 3 (submitted on time), 4 (refused): 1 of 3 on time.
     assert street[11] == round(1 / 3, 4)
+
+
+def test_accountability_counts_acceptance_in_working_days(cases, clock):
+    clock.advance(days=4)  # Friday 6 March 2026
+    escalated = to_escalated(cases, 1, accepted=False)
+
+    def fire_row():
+        rows = read(cases, "accountability", AccountabilityFilter(level="department")).rows
+        return {r[1]: r for r in rows}["fire"][6:8]  # (waiting, slow)
+
+    clock.advance(days=4)  # Tuesday: the first level's 2 working days are Monday and Tuesday
+    tick(cases)
+    assert fire_row() == (1, 0)  # 4 calendar days, but the weekend does not count
+    clock.advance(days=1)
+    tick(cases)
+    (raised,) = [e for e in cases.history(escalated)
+                 if type(e).__name__ == "EscalationLevelRaised"]
+    assert raised.due == "2026-03-10"
+    assert fire_row() == (1, 1)
+    clock.advance(days=10)
+    tick(cases)  # the next level's raise keeps the first due day: still one slow case
+    assert fire_row() == (1, 1)

