@@ -19,43 +19,43 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from eventsourcing.persistence import Mapper, find_id_convertor
+from eventsourcing.persistence import Mapper, StoredEvent, find_id_convertor
 from eventsourcing.utils import resolve_topic
 
 _TYPED = b'"_type_"'  # a transcoded value's marker; inside a JSON string it would be escaped
 
-Decode = Callable[[Any], Any]
+Decode = Callable[[str, bytes, Any, int], Any]  # (topic, state, originator id, version)
 
 
 def event_decoder(mapper: Mapper[Any]) -> Decode:
-    """A function from a stored event (or notification) to its domain event object."""
-    library = mapper.to_domain_event
+    """A function from a stored event's parts to its domain event object."""
+    def library(topic: str, state: bytes, originator_id: Any, version: int) -> Any:
+        return mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
+
     if mapper.cipher is not None or mapper.compressor is not None:
         return library
     classes: dict[str, tuple[type, Callable[[Any], Any]] | None] = {}
 
-    def decode(stored: Any) -> Any:
-        topic = stored.topic
+    def decode(topic: str, state: bytes, originator_id: Any, version: int) -> Any:
         known = classes.get(topic, False)
         if known is False:
-            known = classes[topic] = _plain_class(topic, stored.originator_id)
-        state = stored.state
+            known = classes[topic] = _plain_class(topic, originator_id)
         if known is None or state.count(_TYPED) != 1:
-            return library(stored)
+            return library(topic, state, originator_id, version)
         try:
             fields = orjson.loads(state)
         except orjson.JSONDecodeError:
-            return library(stored)
+            return library(topic, state, originator_id, version)
         if _has_float(fields):  # maybe an integer past 64 bits, which orjson makes a float
-            return library(stored)
+            return library(topic, state, originator_id, version)
         stamp = fields.get("timestamp")
         if (type(stamp) is not dict or len(stamp) != 2 or stamp.get("_type_") != "datetime_iso"
                 or "class_version" in fields):
-            return library(stored)
+            return library(topic, state, originator_id, version)
         fields["timestamp"] = datetime.fromisoformat(stamp["_data_"])
         cls, convert = known
-        fields["originator_id"] = convert(stored.originator_id)
-        fields["originator_version"] = stored.originator_version
+        fields["originator_id"] = convert(originator_id)
+        fields["originator_version"] = version
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", fields)
         return event

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
@@ -27,6 +28,7 @@ from domain.errors import DomainError
 from domain.events import CASE_EVENT_TYPES
 from projections.db import Db, Tx, store_db
 from projections.decoding import event_decoder
+from projections.eventlog import row_reader
 from projections.framework import Page, Projection
 
 # Events per page, and so per transaction. Every commit writes the b-tree pages the page
@@ -67,6 +69,7 @@ class EventSource:
     def __init__(self, service: Any) -> None:
         self.recorder = service.recorder
         self.decode = event_decoder(service.app.mapper)
+        self.rows = row_reader(service.recorder, CASE_TOPICS)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -74,24 +77,30 @@ class EventSource:
     def pages(self, after: int, stop: int, size: int = PAGE_SIZE
               ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
         """``(last id read, [(id, case id, event), ...])`` for case events in ``(after, stop]``."""
-        decode, texts = self.decode, {}  # case id -> its text: a case has several events
+        # A case has several events: its id as stored (text in SQLite, a UUID in PostgreSQL)
+        # -> (its text, its UUID), each made once.
+        decode, ids, read = self.decode, {}, self.rows
         while after < stop:
-            notes = self.recorder.select_notifications(after + 1, size, stop=stop,
-                                                       topics=CASE_TOPICS)
-            if not notes:
+            rows = read(after, stop, size)
+            if not rows:
                 return
             page = []
-            for n in notes:
-                number = n.originator_id.int
-                text = texts.get(number)
-                if text is None:
-                    text = texts[number] = str(n.originator_id)
-                page.append((n.id, text, decode(n)))
-            yield notes[-1].id, page
-            after = notes[-1].id
+            for seq, stored_id, version, topic, state in rows:
+                known = ids.get(stored_id)
+                if known is None:
+                    known = ids[stored_id] = _both_forms(stored_id)
+                page.append((seq, known[0], decode(topic, bytes(state), known[1], version)))
+            yield rows[-1][0], page
+            after = rows[-1][0]
 
     def has_after(self, position: int) -> bool:
         return bool(self.recorder.select_notifications(position + 1, 1, topics=CASE_TOPICS))
+
+
+def _both_forms(stored_id: UUID | str) -> tuple[str, UUID]:
+    if isinstance(stored_id, UUID):
+        return str(stored_id), stored_id
+    return stored_id, UUID(stored_id)
 
 
 @contextmanager

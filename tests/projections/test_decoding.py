@@ -18,10 +18,15 @@ def _notifications(cases):
     return cases.recorder.select_notifications(1, 100_000, topics=CASE_TOPICS)
 
 
+def _decoder(cases):
+    decode = event_decoder(cases.app.mapper)
+    return lambda n: decode(n.topic, n.state, n.originator_id, n.originator_version)
+
+
 def test_every_case_event_decodes_as_the_library_decodes_it(cases, clock):
     RandomHistory(cases, clock, seed=5).run(150)
     notes = _notifications(cases)
-    decode, library = event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event
+    decode, library = _decoder(cases), cases.app.mapper.to_domain_event
 
     kinds = set()
     for n in notes:
@@ -48,7 +53,7 @@ def test_every_case_event_decodes_as_the_library_decodes_it(cases, clock):
 def test_unusual_events_take_the_library_path(cases, clock, state):
     RandomHistory(cases, clock, seed=6).run(3)
     note = replace(_notifications(cases)[0], state=state)
-    decode, library = event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event
+    decode, library = _decoder(cases), cases.app.mapper.to_domain_event
     assert decode(note).__dict__ == library(note).__dict__
 
 
@@ -63,5 +68,5 @@ def test_an_escalation_level_raised_written_before_due_existed_reads_with_none(c
     fields = orjson.loads(note.state)
     assert fields.pop("class_version") == 2 and fields.pop("due") == "2026-03-04"
     version_1 = replace(note, state=orjson.dumps(fields))  # as stored before ``due`` existed
-    for decode in (event_decoder(cases.app.mapper), cases.app.mapper.to_domain_event):
+    for decode in (_decoder(cases), cases.app.mapper.to_domain_event):
         assert decode(version_1).due is None and decode(note).due == "2026-03-04"
