@@ -93,8 +93,10 @@ def create_app(
     settings: Settings | None = None,
     token_ttl: float = DEFAULT_TOKEN_TTL,
     group_commit: bool = False,
+    command_path: bool = True,
 ) -> FastAPI:
-    """The API on ``cases`` (or on the store ``settings`` name, opened at start-up)."""
+    """The API on ``cases`` (or on the store ``settings`` name, opened at start-up).
+    ``command_path=False`` leaves every command request to FastAPI (``api.fastpath``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,6 +131,10 @@ def create_app(
     errors.install(app)
     for router in routers():
         app.include_router(router)
+    if command_path:
+        from api.fastpath import CommandPath
+
+        app.add_middleware(CommandPath)  # added first: inside BodyLimit
     app.add_middleware(BodyLimit, upload_limit=upload_body_limit(settings or Settings()))
     return app
 

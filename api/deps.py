@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from api.accounts import Accounts, Unauthenticated
 from api.errors import BadRequest
@@ -73,22 +74,35 @@ async def get_tokens(request: Request) -> TokenCache:
     return request.app.state.tokens
 
 
-_bearer = HTTPBearer(auto_error=False, description="a token from `hazardflow users add`")
+bearer = HTTPBearer(auto_error=False, description="a token from `hazardflow users add`")
 
 
 async def get_actor(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Actor:
     """The authenticated caller: the actor recorded on every event they cause. A token
     seen recently is answered from memory; otherwise the store is read off the event loop.
     (The token cache comes from ``request`` rather than a dependency of its own: each
     dependency costs FastAPI's resolution on every request.)"""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    return await authenticate(request.app.state.tokens,
+                              credentials.credentials if credentials else None)
+
+
+async def authenticate(tokens: TokenCache, token: str | None) -> Actor:
+    """The actor of a bearer token (``get_actor``; ``api.fastpath`` calls it too)."""
+    if not token:
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
-    tokens: TokenCache = request.app.state.tokens
-    return tokens.remembered(credentials.credentials) or await commands.run(
-        tokens.authenticate, credentials.credentials)
+    return tokens.remembered(token) or await commands.run(tokens.authenticate, token)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, read exactly as
+    ``bearer`` (FastAPI's ``HTTPBearer``) reads it, without building its credentials."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and token) or scheme.lower() != "bearer":
+        return None
+    return token
 
 
 IfMatchHeader = Annotated[str | None, Header(

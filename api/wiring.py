@@ -52,7 +52,14 @@ def open_cases(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings = settings or Settings()
     policy = Policy(load_rules(settings.rules_file))  # a bad rules file stops start-up here
     ensure_schema(settings)
-    return HazardCases(store_env(settings), clock=clock, policy=policy)
+    if not settings.database_url:
+        return HazardCases(store_env(settings), clock=clock, policy=policy)
+    # eventsourcing creates its tables and replaces its insert function in every process
+    # that opens the store; two server workers doing so at once can fail one of them
+    # ("tuple concurrently updated"). One process at a time, then.
+    with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('hazardflow.open_cases'))")
+        return HazardCases(store_env(settings), clock=clock, policy=policy)
 
 
 def open_blobs(settings: Settings | None = None) -> BlobStore:

@@ -462,71 +462,112 @@ the scheduled send time, so a command held up by its predecessor counts the wait
 `other work` column is CPU used by anything else on the machine during the run, in cores
 (the 2 cores are shared; a run with other work above ~0.2 cores is slowed by it).
 
+## This machine, before and after the command path (2026-11-23)
+
+Today's machine is slower than the one of the earlier runs (below): the same code gave 673
+commands/s at 64 closed-loop clients here (server 2.05 ms per command) against 1,437
+there. So the comparison is between two runs of the official command back to back, same
+machine, same hour: the code before this round (commit 0ecaa75, run from an exported copy)
+right after the code with the command path (the table at the top):
+
+| set-up | clients | loop | before: commands/s, p50 / p99 ms, server CPU ms/command | after |
+|---|---|---|---|---|
+| group commit | 16 | closed | 541, 28.6 / 66.1, 2.34 | 724, 21.0 / 45.4, 1.69 |
+| group commit | 64 | closed | 820, 74.9 / 150.0, 1.73 | 1,099, 54.0 / 124.7, 1.13 |
+| one save per request | 16 | closed | 317, 50.3 / 80.1, 3.64 | 365, 42.8 / 69.8, 2.71 |
+| one save per request | 64 | closed | 255, 236.1 / 476.5, 4.46 | 320, 186.6 / 402.2, 3.39 |
+| group commit | 64 | open, 1,000/s offered | 717, 7,698 / 20,012, 1.98 | 993, 147.2 / 1,059.6, 1.23 |
+
+Load average before the runs 1.3-5.6 (the benchmark's own previous set-up included);
+other work on the machine 0.02-0.10 cores in every run. Before, 1,000/s offered was far
+beyond what the server could do (717/s answered, the queue grew for the whole minute);
+after, 993/s is answered but with the 2 cores saturated, so the queue still builds up
+(p50 147 ms).
+
 ## Where the time goes
 
 py-spy (`record --gil`: samples only the thread holding the interpreter lock, i.e. CPU
-work) on one of the two server processes, 64 closed-loop clients, 2026-11-23. Server CPU
-per command from the benchmark's own counters, split by the profile's shares:
+work) on one of the two server processes, 64 closed-loop clients, 14 s of a 30 s run,
+before and after on the same machine minutes apart (700-900 samples each: the shares are
+good to a few percent). Server CPU per command from the official runs above (1.73 and
+1.13 ms), split by the profile's shares:
 
-| part of a command | before (1.39 ms/command, 782/s) | after (0.87 ms/command, 1,502/s) |
+| part of a command | before (1.73 ms) | after (1.13 ms) |
 |---|---|---|
-| HTTP: uvicorn, middleware, routing, response (and stacks py-spy could not attribute) | 0.45 ms | 0.34 ms |
-| FastAPI dependencies, header and body validation | 0.24 ms | 0.14 ms |
-| store reads in a command (load the case; the place register; the number counter) | 0.26 ms | 0.05 ms |
-| the service deciding (lifecycle, aggregate, events, hash chain) | 0.11 ms | 0.13 ms |
-| group-commit writer (encode events; LOCK, INSERT, NOTIFY, COMMIT) | 0.15 ms | 0.14 ms |
-| thread hand-offs (to the command thread, to the writer and back) | 0.18 ms | 0.06 ms |
+| HTTP: uvicorn (httptools, uvloop), Starlette and FastAPI middleware, routing, response | 0.76 ms | 0.56 ms |
+| FastAPI dependencies, header and body validation / the command path's header and body checks | 0.49 ms | 0.09 ms |
+| group-commit writer (encode events; LOCK, INSERT, NOTIFY, COMMIT) | 0.24 ms | 0.29 ms |
+| the service deciding (lifecycle, scope, aggregate, events, hash chain) | 0.14 ms | 0.11 ms |
+| store reads in a command (case-number counter, place register, token) | 0.07 ms | 0.04 ms |
+| thread hand-offs (to the command thread, to the writer and back) | 0.03 ms | 0.04 ms |
 
-What changed, from these profiles:
-- Kept aggregates (`workflows/lent.py`): each process keeps the open cases and place
-  registers it wrote last and lends them to the next command on them, so a command on a
-  case no longer reads and replays it. A stale copy (another process wrote the case since)
-  cannot decide wrongly: the command writes the next version of what it decided on, which
-  collides with the stored one and is decided again from the store; a refusal (illegal
-  trigger, stale If-Match, broken rule) decided on a kept copy is decided again from the
-  store before it stands. Tests with two services on one store (`tests/service/test_lent.py`).
-- Command routes are `async def` and run the command in a pool of threads of their own
-  (`api/threads.py`: a C `SimpleQueue` and `call_soon_threadsafe`) instead of anyio's.
-- One dependency for a command's context (service, case places, If-Match,
-  Idempotency-Key) instead of five; the OpenAPI document is unchanged.
-- A lock instead of a `threading.Event` as the group-commit signal; the parameters'
-  fingerprint computed only for commands with an Idempotency-Key.
-- `hazardflow serve` freezes its start-up objects out of the garbage collector's full
-  passes: these took up to 95 ms per process every 2-3 s under load, holding every request
-  of that process (measured with `gc.callbacks`); after, up to about 40 ms, rarely.
-- Case numbers on PostgreSQL: the counter row is incremented in one autocommit statement.
-  It was BEGIN, UPDATE, COMMIT, and the row lock stayed held while the client came back
-  for the COMMIT, so under load every other process's report queued behind it: reports
-  were the latency tail (p99 195 ms against 63 ms for the other triggers at 64 clients;
-  after, 93 against 78-80). Two processes never propose the same number: the `case numbers
-  ... without a gap` in the table shows no report was decided twice.
+Of the HTTP part after, uvicorn's own protocol code is about half (its two socket writes
+per response alone 6-11% of the process in two profiles), the rest the ASGI middleware chain
+(FastAPI's and Starlette's outer layers, `BodyLimit`, uvicorn's proxy-headers middleware)
+and the command path itself.
 
-Tried and not kept: a shorter interpreter switch interval (1 ms, 0.2 ms) and 3 workers
-instead of 2: both cost more CPU per command (3 workers: +0.1-0.15 ms) with no latency gain
-that stood out from run-to-run variation.
+What changed in this round:
+- `api/fastpath.py`: the command path. A command request with plain input (a declared
+  length; a JSON body that validates as the route's body model, or none where the trigger
+  allows; `If-Match` and `Idempotency-Key` the routes' own parsers accept) is served by an
+  ASGI middleware through the routes' own functions: `api.deps.authenticate` (the bearer
+  token read as FastAPI's `HTTPBearer` reads it, without building its credentials model),
+  `api.routes.cases.run_report` / `run_command`, the answer bytes, and the app's exception
+  handlers looked up by class. Anything else goes on to the FastAPI routes with the body it
+  read, so every refusal of input is FastAPI's own; the OpenAPI document is unchanged.
+  `tests/api/test_fastpath.py` sends 37 requests (plain, and every kind of refusal: 400,
+  401, 403, 404, 409, 413, 422, replays) to an app with and one without the command path
+  and compares status, headers and bodies; the API suite and schemathesis pass unchanged.
+- A command's answer body is formatted directly (the same bytes `json.dumps` gave).
+- `hazardflow serve` with several workers on PostgreSQL: the processes open the store one
+  at a time (an advisory lock in `api.wiring.open_cases`). eventsourcing replaces its insert
+  function in every process that opens the store, and two at once failed one worker now and
+  then ("tuple concurrently updated"); seen once in about twenty benchmark start-ups today.
 
-What limits it now: CPU. At 1,000 commands/s offered, server + PostgreSQL + load
-generator use about 1.3-1.5 ms per command, so the 2 cores are about 70% busy, and the
-Python share (0.9-1.1 ms per command) runs in two processes, each serialised by its
-interpreter lock; requests queue for it, and reports (three store round trips before the
-write: counter, place register, group commit) are still the slowest command. The HTTP
-layer (uvicorn, Starlette, FastAPI) is now the largest part, about half of the server's
-CPU per command.
+Checked: `hazardflow serve` runs uvicorn's httptools protocol on uvloop (the profile's
+stacks show `HttpToolsProtocol` and no Python event-loop frames), so nothing to make
+explicit; the app has no `BaseHTTPMiddleware`, only pure ASGI middleware.
+
+Tried in this round and not kept (alternating 15 s runs at 64 closed-loop clients; with
+this machine's run-to-run variation, server CPU per command moved by up to 0.3 ms between
+runs of the same code, so only a clear difference would count):
+- One socket write per response (a transport that joins uvicorn's header write with the
+  body write): server CPU 1.32 / 1.27 / 1.34 ms per command against 1.26 / 1.24 / 1.33
+  without. No gain.
+- The group-commit batch as one PostgreSQL statement (a function doing SET LOCAL
+  lock_timeout, LOCK TABLE, NOTIFY and the INSERT, instead of eventsourcing's pipelined
+  transaction): 1.17 / 1.26 / 0.93 ms against 1.23 / 0.92. No gain beyond the noise, and it
+  would have been a second copy of the store's write.
+- uvicorn's `proxy_headers` off, and a generation-0 collector threshold of 20,000 instead
+  of 700: within the noise (those runs had 0.15-0.6 cores of other work).
+
+Earlier rounds (on the faster machine) kept: aggregates lent to the next command
+(`workflows/lent.py`), command routes with their own thread pool (`api/threads.py`), one
+dependency for a command's context, a lock as the group-commit signal, the parameters'
+fingerprint only with an Idempotency-Key, start-up objects frozen out of the collector's
+full passes, the case-number counter incremented in one autocommit statement. Tried and
+not kept then: a shorter interpreter switch interval (1 ms, 0.2 ms), 3 workers instead of 2
+(+0.1-0.15 ms CPU per command), a larger connection pool.
+
+What limits it now: CPU, on two cores shared by the server, PostgreSQL and the load
+generator. At 64 closed-loop clients a command costs 1.13 ms of server CPU, 0.14 ms of
+PostgreSQL and 0.14 ms of load generator: 1.41 ms, a ceiling of about 1,420 commands/s if
+the cores did nothing else. The HTTP layer (mostly uvicorn and the ASGI middleware chain
+now) is half of the server's part, the group-commit writer a quarter. Reports are still the
+slowest command (three store round trips before their write: counter, place register,
+group commit): p99 143 ms against 118-120 ms for the others at 64 clients.
 
 ## Against the goal (issue 4)
 
-"At least 1,000 commands/s on 2 cores with p99 under 50 ms at 64 clients." Run of
-2026-11-23 (other work on the machine at most 0.09 cores during any run), against the
-previous run of the same benchmark (535 and 745 commands/s, p99 60 and 209 ms):
-- Throughput: met. 1,437 commands/s at 64 closed-loop clients (was 745), 962 at 16
-  (was 535); server CPU per command 0.9-1.2 ms (was 1.75).
-- Latency: not met. p99 83 ms at 64 closed-loop clients (was 209; p50 43 ms, which
-  Little's law puts at 64 / throughput); at 1,000 commands/s offered by 64 clients on a
-  fixed schedule, p50 25 ms and p99 102 ms (reports 113 ms; the commands after a late
-  report inherit its delay). At 16 clients p99 is 35 ms.
-- Left: the HTTP layer's CPU (about half of the server's per command), the report's
-  extra store round trips, and interpreter-lock queueing in each process; run-to-run
-  variation on this shared machine is about +-15% in throughput and more in p99.
+"At least 1,000 commands/s on 2 cores with p99 under 50 ms at 64 clients", on this
+(slower) machine, run of 2026-11-23 13:32-13:40 UTC:
+- Throughput: met in closed loop. 1,099 commands/s at 64 closed-loop clients (820 before
+  this round, same machine, same hour); in open loop 993 of the 1,000/s offered were
+  answered, with the cores saturated.
+- Latency: not met. p99 124.7 ms at 64 closed-loop clients (p50 54.0 ms, which Little's
+  law puts at 64 / throughput); at 1,000 commands/s offered by 64 clients, p50 147 ms and
+  p99 1,060 ms, because 1,000/s is at this machine's capacity (before: p99 20 s, the queue
+  growing all along). At 16 clients p99 is 45.4 ms.
 """
 
 
