@@ -7,7 +7,10 @@ and applies it to its own group with the ordinary ``Runner`` (same handlers, sam
 rows and position in one transaction). Nothing changes for correctness: a process that
 fails leaves its projections at their last committed page, and any later catch-up resumes
 them. On SQLite the processes take turns at the single write lock (a page's transaction);
-the decoding and the handlers of one overlap the other's.
+the decoding and the handlers of one overlap the other's. ``hazardflow projections rebuild
+--processes N`` uses it. Measured on 2 cores (A/B, same store, one after the other):
+10^6 stored events, PostgreSQL 56.0 s -> 40.6 s, SQLite 61.7 s -> 52.5 s; on 10^5 it varied
+with what else the machine was doing, from a little slower to 1.4x faster.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from projections import by_names
-from projections.runner import Runner
+from projections.runner import Progress, Runner
 
 # Client CPU per event of each projection's own work (alone minus decoding, µs, SQLite 10^5
 # in benchmarks/results/projections.md), to balance the groups; unknown names weigh 8.
@@ -40,36 +43,56 @@ def groups(names: Sequence[str], processes: int) -> list[list[str]]:
 
 
 def rebuild_in_processes(open_service: OpenService, names: Sequence[str] | None = None,
-                         processes: int = 2) -> int:
+                         processes: int = 2, progress: Progress | None = None) -> int:
     """Rebuild ``names`` (default: all) split over ``processes``; the events each read.
 
     ``open_service`` opens the event store in the child process (for example
     ``functools.partial(open_cases, settings)``); it must be picklable where processes
-    are spawned rather than forked.
+    are spawned rather than forked. ``progress`` is called in this process with the
+    slowest group's ``(done, total)``.
     """
     everything = [p.name for p in by_names(list(names) if names else None)]
     work = groups(everything, processes)
     if len(work) == 1:
-        return _rebuild(open_service, work[0])
+        return _rebuild(open_service, work[0], progress)
     # Fork where there is one: the children start at once, without importing the app again;
     # each opens its own connections (none of the parent's is used in a child).
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     opening = context.Lock()
-    with context.Pool(len(work), initializer=_started, initargs=(opening,)) as pool:
-        counts = pool.starmap(_rebuild, [(open_service, group) for group in work])
+    # Each group's (done, total) in shared memory, for the progress bar of this process.
+    shared = context.Array("q", [0, 0] * len(work), lock=False)
+    with context.Pool(len(work), initializer=_started, initargs=(opening, shared)) as pool:
+        result = pool.starmap_async(_rebuild_slot, [(open_service, group, slot)
+                                                    for slot, group in enumerate(work)])
+        while not result.ready():
+            result.wait(0.2)
+            if progress is not None and all(shared[1::2]):
+                progress(min(shared[0::2]), max(shared[1::2]))
+        counts = result.get()
+    if progress is not None and all(shared[1::2]):
+        progress(min(shared[0::2]), max(shared[1::2]))  # the last page of the slowest group
     return max(counts)
 
 
 _opening: Any = None
+_shared: Any = None
 
 
-def _started(lock: Any) -> None:
-    global _opening
-    _opening = lock
+def _started(lock: Any, shared: Any) -> None:
+    global _opening, _shared
+    _opening, _shared = lock, shared
 
 
-def _rebuild(open_service: OpenService, names: list[str]) -> int:
+def _rebuild_slot(open_service: OpenService, names: list[str], slot: int) -> int:
+    def report(done: int, total: int) -> None:
+        _shared[2 * slot], _shared[2 * slot + 1] = done, total
+
+    return _rebuild(open_service, names, report)
+
+
+def _rebuild(open_service: OpenService, names: list[str], progress: Progress | None = None
+             ) -> int:
     # One at a time: opening a store and a runner's set-up create tables (and, on
     # PostgreSQL, functions) that two sessions cannot create at once.
     with _opening if _opening is not None else nullcontext():
@@ -77,6 +100,6 @@ def _rebuild(open_service: OpenService, names: list[str]) -> int:
         runner = Runner(service, by_names(names))
         runner.setup()
     try:
-        return runner.rebuild()
+        return runner.rebuild(progress)
     finally:
         service.shutdown()

@@ -6,10 +6,11 @@ import pytest
 from openpyxl import load_workbook
 
 from projections import all_projections
+from projections.db import store_db
 from projections.runner import Runner
 from projections.worker import TICKS, work
 from tests.factories import report, to_notified
-from tests.projections.helpers import run_hazardflow
+from tests.projections.helpers import dump, run_hazardflow
 
 
 @pytest.fixture
@@ -30,6 +31,18 @@ def test_status_catch_up_and_rebuild(store, monkeypatch, capsys):
     code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "rebuild", "ledger", "risk")
     assert code == 0 and "rebuilt ledger, risk from 3 events" in out
 
+
+
+def test_rebuild_in_two_processes_gives_the_rows_of_one(store, monkeypatch, capsys):
+    Runner(store, all_projections()).catch_up()
+    single = dump(store_db(store))
+    code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "rebuild",
+                                  "--processes", "2")
+    assert code == 0 and "from 3 events" in out
+    assert dump(store_db(store)) == single
+    code, _, err = run_hazardflow(monkeypatch, capsys, "projections", "rebuild",
+                                  "--processes", "0")
+    assert code == 2 and "processes" in err
 
 def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
     code, out, _ = run_hazardflow(monkeypatch, capsys, "report", "ledger", "--format", "csv",

@@ -41,14 +41,14 @@ def test_every_case_event_decodes_as_the_library_decodes_it(cases, clock):
 
 @pytest.mark.parametrize("state", [
     # another transcoded value besides the timestamp: only the library knows its type
-    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
-    b'"extra":{"_type_":"uuid_hex","_data_":"0123456789abcdef0123456789abcdef"}}',
+    (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
+    b'"extra":{"_type_":"uuid_hex","_data_":"0123456789abcdef0123456789abcdef"}}'),
     # an integer past 64 bits: orjson refuses it, the standard json module does not
-    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
-    b'"big":123456789012345678901234567890}',
+    (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
+    b'"big":123456789012345678901234567890}'),
     # written at a class version: upcasting is the library's
-    b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
-    b'"class_version":1}',
+    (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
+    b'"class_version":1}'),
 ])
 def test_unusual_events_take_the_library_path(cases, clock, state):
     RandomHistory(cases, clock, seed=6).run(3)

@@ -28,9 +28,14 @@ def test_a_rebuild_in_two_processes_equals_one_runner(cases, clock, settings):
     single = SqliteDb.memory()
     Runner(cases, all_projections(), single).catch_up()
 
-    read = rebuild_in_processes(partial(open_cases, settings), processes=2)
+    seen = []
+    read = rebuild_in_processes(partial(open_cases, settings), processes=2,
+                                progress=lambda done, total: seen.append((done, total)))
 
     source = Runner(cases, all_projections()).source
     assert read == sum(len(events) for _, events in source.pages(0, source.head()))
     assert dump(store_db(cases)) == dump(single)
     assert all(s.up_to_date for s in Runner(cases, all_projections()).status())
+    # progress never passes the head, and ends with every group done
+    assert seen and all(done <= total <= source.head() for done, total in seen)
+    assert seen[-1][0] == seen[-1][1] > 0
