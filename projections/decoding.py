@@ -1,15 +1,16 @@
-"""Decoding stored case events for the projections: the library's result, in half the time.
+"""Decoding stored case events for the projections: the library's result, in two thirds
+of the time (measured: 10.2 against 15.4 µs per event).
 
-Decoding is the largest single cost of catching up (about a quarter of a rebuild): the
-library's mapper parses each event's JSON with the standard ``json`` module and an object
-hook. Case events hold one transcoded value only, the ``timestamp`` ({"_type_":
-"datetime_iso", ...}), and no upcasting (every class is at version 1), so the runner parses
-them with orjson and converts that one value itself.
+Decoding is the largest single cost of reading events: the library's mapper parses each
+event's JSON with the standard ``json`` module and an object hook. Case events hold one
+transcoded value only, the ``timestamp`` ({"_type_": "datetime_iso", ...}), so the runner
+parses them with orjson and converts that one value itself.
 
 Anything else takes the library's own path: an event with another transcoded value, a class
-at a later version (upcasting), a cipher or compressor on the mapper, JSON orjson refuses,
-any float (orjson turns an integer past 64 bits into one; case events hold no floats). A test compares both decoders on every event of a demo
-history, all event types; the result is the same object either way.
+at a later version (upcasting, e.g. ``EscalationLevelRaised``), a cipher or compressor on
+the mapper, JSON orjson refuses, any float (orjson turns an integer past 64 bits into one;
+case events hold no floats). A test compares both decoders on every event of a randomised
+history; the result is the same object either way.
 """
 
 from __future__ import annotations
