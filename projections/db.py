@@ -192,9 +192,14 @@ class PostgresDb:
         """The pool belongs to the service; nothing to close here."""
 
 
+def is_postgres(datastore: Any) -> bool:
+    """Whether an event store's datastore is PostgreSQL's (else SQLite's)."""
+    return hasattr(datastore, "schema")
+
+
 def store_db(service: Any) -> SqliteDb | PostgresDb:
     """The database of ``service``'s event store."""
     datastore = service.recorder.datastore
-    if hasattr(datastore, "schema"):
+    if is_postgres(datastore):
         return PostgresDb(datastore)
     return SqliteDb(datastore)

@@ -14,6 +14,8 @@ from typing import Any
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from projections.db import is_postgres
+
 # (notification id, originator id as stored: text in SQLite, UUID in PostgreSQL, version,
 #  topic, state)
 Row = tuple[int, Any, int, str, bytes]
@@ -22,9 +24,9 @@ ReadRows = Callable[[int, int, int], list[Row]]  # (after, stop, limit) -> rows
 
 def row_reader(recorder: Any, topics: Sequence[str]) -> ReadRows:
     """Rows with ``after < id <= stop`` whose topic is one of ``topics``, at most ``limit``."""
-    if hasattr(recorder.datastore, "pool") and hasattr(recorder.datastore.pool, "db_name"):
-        return _sqlite_reader(recorder, topics)
-    return _postgres_reader(recorder, topics)
+    if is_postgres(recorder.datastore):
+        return _postgres_reader(recorder, topics)
+    return _sqlite_reader(recorder, topics)
 
 
 def _sqlite_reader(recorder: Any, topics: Sequence[str]) -> ReadRows:

@@ -278,12 +278,12 @@ def _insert(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
 
 
 def _write(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
-    """Rows of one table (unique keys within ``rows``).
+    """Rows of one table that may already be in it (unique keys within ``rows``): upserted.
 
     SQLite runs in process: ``executemany`` is fast. Over PostgreSQL's protocol every row
     of an ``executemany`` costs a bind/execute round (~70 µs of client CPU measured), so
-    rows are streamed with ``COPY``: straight into append-only tables, or into a temporary
-    staging table merged with one ``INSERT ... SELECT ... ON CONFLICT``.
+    rows are streamed with ``COPY`` into a temporary staging table merged with one
+    ``INSERT ... SELECT ... ON CONFLICT`` (rows known to be new go straight in: ``_insert``).
     """
     if not rows:
         return

@@ -67,12 +67,16 @@ def rebuild_in_processes(open_service: OpenService, names: Sequence[str] | None 
                                                     for slot, group in enumerate(work)])
         while not result.ready():
             result.wait(0.2)
-            if progress is not None and all(shared[1::2]):
-                progress(min(shared[0::2]), max(shared[1::2]))
+            _show(shared, progress)
         counts = result.get()
-    if progress is not None and all(shared[1::2]):
-        progress(min(shared[0::2]), max(shared[1::2]))  # the last page of the slowest group
+    _show(shared, progress)  # the last page of the slowest group
     return max(counts)
+
+
+def _show(shared: Any, progress: Progress | None) -> None:
+    """The slowest group's (done, total), once every group has read its first page."""
+    if progress is not None and all(shared[1::2]):
+        progress(min(shared[0::2]), max(shared[1::2]))
 
 
 _opening: Any = None

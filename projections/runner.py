@@ -2,8 +2,9 @@
 
 Every page of case-event notifications (up to ``PAGE_SIZE``, ``BULK_PAGE_SIZE`` for a long
 backlog such as a rebuild) is decoded once and applied to every projection behind it; all
-their rows and their tracking positions are written in ONE transaction (``Db.writer``). A crash (or an exception in a handler) rolls the whole page back, so resuming
-starts again from the last committed page: no event is skipped or counted twice.
+their rows and their tracking positions are written in ONE transaction (``Db.writer``). A
+crash (or an exception in a handler) rolls the whole page back, so resuming starts again
+from the last committed page: no event is skipped or counted twice.
 
 The tracking row also guards against two runners at once: the page's ``UPDATE`` of the
 position only succeeds from the position this runner read, so a concurrent runner makes one
@@ -94,7 +95,7 @@ class EventSource:
             after = rows[-1][0]
 
     def has_after(self, position: int) -> bool:
-        return bool(self.recorder.select_notifications(position + 1, 1, topics=CASE_TOPICS))
+        return bool(self.rows(position, self.head(), 1))
 
 
 def _both_forms(stored_id: UUID | str) -> tuple[str, UUID]:
