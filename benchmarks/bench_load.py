@@ -283,13 +283,25 @@ class Run:
 def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Namespace,
               rate: float = 0.0) -> Run:
     sys.path.insert(0, str(ROOT))
-    from api.accounts import Accounts
     from api.settings import Settings
     from api.wiring import open_cases
 
     schema = f"hf_load_{uuid.uuid4().hex[:10]}"
     settings = Settings(database_url=PG_URL, database_schema=schema, pool_size=args.pool)
     service = open_cases(settings)
+    try:
+        return _bench_on(service, schema, setup, group_commit, clients, args, rate)
+    finally:  # a run that failed part-way leaves no schema behind either
+        service.shutdown()
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                sql.Identifier(schema)))
+
+
+def _bench_on(service: Any, schema: str, setup: str, group_commit: bool, clients: int,
+              args: argparse.Namespace, rate: float) -> Run:
+    from api.accounts import Accounts
+
     accounts = Accounts(service)
     tokens = {"gw": accounts.add("bench-gw", "grid_worker", GRID),
               "so": accounts.add("bench-so", "safety_officer", COMMUNITY),
@@ -330,16 +342,22 @@ def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Names
                   {t: round(_p99(v) * 1000, 1) for t, v in tally.by_trigger.items()}, rate,
                   other)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        _stop(server)
         server_log.close()
-    try:
-        run.proof = prove_exactly_once(service, tally)
-    finally:
-        service.shutdown()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    run.proof = prove_exactly_once(service, tally)
     return run
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (uvicorn's graceful shutdown), and SIGKILL if that takes over 30 s, so a
+    stuck shutdown neither hangs the benchmark nor leaves a server holding the schema."""
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        print("the server did not stop within 30 s of SIGTERM; killed", file=sys.stderr)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def _p99(values: list[float]) -> float:
