@@ -125,7 +125,12 @@ class HazardCase(Chained, Aggregate):
         severity: Severity | str,
         description: str,
         evidence: list[Evidence],
+        *,
+        notice_due: date | None = None,
+        rule: str | None = None,
     ) -> HazardCase:
+        """A found hazard; ``notice_due`` (and the ``rule`` that set it) is the last day for
+        its rectification notice, as the service decided it from the rules."""
         _check_times(act, None)
         category = parse_enum(Category, category, "category")
         severity = parse_enum(Severity, severity, "severity")
@@ -141,6 +146,8 @@ class HazardCase(Chained, Aggregate):
             severity=severity.value,
             description=description,
             evidence=[e.as_dict() for e in evidence],
+            notice_due=_iso_day(notice_due),
+            rule=rule,
             **act.fields(),
         )
 
@@ -216,11 +223,14 @@ class HazardCase(Chained, Aggregate):
             **act.fields(require_text(reason, "the reason for escalating")),
         )
 
-    def accept_escalation(self, act: Act) -> None:
+    def accept_escalation(self, act: Act, decide_due: date | None = None,
+                          rule: str | None = None) -> None:
+        """``decide_due``: the last day for the department's decision, by ``rule``."""
         self._check_department(act)
         if self.escalation_accepted:
             raise DomainError(f"the escalation of {self.number} is already accepted")
-        self.trigger_event(ev.EscalationAccepted, **act.fields())
+        self.trigger_event(ev.EscalationAccepted, decide_due=_iso_day(decide_due), rule=rule,
+                           **act.fields())
 
     def record_enforcement(
         self, act: Act, decision_number: str, measure: EnforcementMeasure | str, amount: str
@@ -269,7 +279,9 @@ class HazardCase(Chained, Aggregate):
             **act.fields(require_text(reason, "the reason for dismissing")),
         )
 
-    def reopen(self, act: Act, reason: str) -> None:
+    def reopen(self, act: Act, reason: str, notice_due: date | None = None,
+               rule: str | None = None) -> None:
+        """A new cycle; ``notice_due`` as in ``report``."""
         self._check(act)
         previous = {
             "cycle": self.recurrence_count + 1,
@@ -282,6 +294,8 @@ class HazardCase(Chained, Aggregate):
         self.trigger_event(
             ev.CaseReopened,
             previous_cycle=previous,
+            notice_due=_iso_day(notice_due),
+            rule=rule,
             **act.fields(require_text(reason, "the reason for reopening")),
         )
 
@@ -375,6 +389,10 @@ class HazardCase(Chained, Aggregate):
                 f"the {self.department} department must accept the escalation of "
                 f"{self.number} first"
             )
+
+
+def _iso_day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _amount(amount: str, measure: EnforcementMeasure) -> str:

@@ -41,12 +41,27 @@ class CaseEvent(ChainedEvent):
 
 
 class Reported(CaseEvent, Aggregate.Created):
+    """A hazard found on patrol (发现 / 上报).
+
+    ``notice_due`` is the last day for the safety officer's rectification notice under the
+    rules (``notice.within``; ``rule`` says which): slow action (慢作为) from the day after.
+    Version 1 events were written without either (``None``: read as 3 calendar days).
+    """
+
+    class_version = 2
+
     number: str
     place: dict[str, str]
     category: str
     severity: str
     description: str
     evidence: list[dict[str, Any]]
+    notice_due: str | None
+    rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(notice_due=None, rule=None)
 
     def apply(self, case: Any) -> None:
         # The aggregate has no __init__: all initial state is assigned here.
@@ -132,6 +147,21 @@ class CaseEscalated(CaseEvent):
 
 
 class EscalationAccepted(CaseEvent):
+    """The department took the escalation on; its decision (enforce, order the party back or
+    close) is due by ``decide_due`` under the rules (``escalation.decide_within``; ``rule``
+    says which). Version 1 events were written without either (``None``: read as 30
+    calendar days).
+    """
+
+    class_version = 2
+
+    decide_due: str | None
+    rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(decide_due=None, rule=None)
+
     def evolve(self, case: Any) -> None:
         case.escalation_accepted = True
 
@@ -181,7 +211,19 @@ class CaseDismissed(CaseEvent):
 
 
 class CaseReopened(CaseEvent):
+    """The hazard came back (复发): the case is found again and waits for a notice, due by
+    ``notice_due`` as on ``Reported`` (version 1 events: ``None``, read as 3 calendar days).
+    """
+
+    class_version = 2
+
     previous_cycle: dict[str, Any]
+    notice_due: str | None
+    rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(notice_due=None, rule=None)
 
     def evolve(self, case: Any) -> None:
         case.cycles = case.cycles + [dict(self.previous_cycle)]

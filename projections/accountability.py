@@ -5,22 +5,27 @@ when, and until when; it ends with the action that moves the case on:
 
 | the case is            | waiting for                         | due                      |
 |------------------------|-------------------------------------|--------------------------|
-| found                  | the community's safety officer      | found + 3 days (notice)  |
+| found                  | the community's safety officer      | ``notice_due`` of        |
+|                        |   (the rectification notice)        |   Reported/CaseReopened  |
 | notified / rectifying  | the responsible party (the safety   | the rectification        |
 |   (in progress)        |   officer of the community watches) |   deadline               |
 | awaiting verification  | the community's inspectors          | as the tick's            |
 |                        |                                     |   VerificationOverdue    |
 | escalated, not accepted| the department                      | as the tick's            |
 |                        |                                     |   EscalationLevelRaised  |
-| escalated, accepted    | the department (enforce, order back | accepted + 30 days       |
-|                        |   or close)                         |                          |
+| escalated, accepted    | the department (enforce, order back | ``decide_due`` of        |
+|                        |   or close)                         |   EscalationAccepted     |
 
-A re-inspection's and an acceptance's limits are the rules' (working days, holidays and
-make-up days counted; per escalation level) and only the deadline tick applies the rules'
-calendar, so this view takes those due days from the tick's ``VerificationOverdue`` and
-``EscalationLevelRaised`` events instead of estimating them: a guess in calendar days would
-name an inspector or a department slow over a weekend or holiday that the rules do not
-count. (With a one-level escalation chain the tick raises nothing, so an acceptance is never
+Every limit is the rules' (working days, holidays and make-up days counted where the rule
+says working days; per escalation level), and only the service and the tick apply the
+rules' calendar, so this view takes the due days from the events instead of estimating
+them: a guess in calendar days would name an official slow over a weekend or holiday that
+the rules do not count. The notice's and the decision's due days are recorded on the event
+that starts the task (``notice.within``, ``escalation.decide_within``); events recorded
+before they were carry none, and for those the view keeps its old estimate (``DUE_DAYS``
+calendar days), so an old history rebuilds unchanged. A re-inspection's and an
+acceptance's come from the tick's ``VerificationOverdue`` and ``EscalationLevelRaised``.
+(With a one-level escalation chain the tick raises nothing, so an acceptance is never
 judged slow here; the escalations board still shows it overdue.)
 
 Slow action (慢作为) is an official's task still open after its due day; the party's
@@ -45,6 +50,9 @@ from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, local_day, local_day_text, rate
 
 CASES, TASKS, ACTIONS = "acc_cases", "acc_tasks", "acc_actions"
+# The field of the event starting a notice or decision task that holds its due day (the
+# rules'), and the estimate in calendar days for an event recorded before it had one.
+_RECORDED_DUE = {"notify": "notice_due", "decide": "decide_due"}
 DUE_DAYS = {"notify": 3, "decide": 30}
 # Events of the tick that judge an official's task late under the rules: the task kind each
 # one judges (their ``due`` is the last day in time).
@@ -54,8 +62,9 @@ PARTY = "party"
 
 class Accountability(Projection):
     name = "accountability"
-    version = 3  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
-    # 3: an acceptance from the tick's EscalationLevelRaised only
+    version = 4  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
+    # 3: an acceptance from the tick's EscalationLevelRaised only; 4: a notice and a
+    # decision from the due day their starting event records (the rules')
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("grid", "TEXT"), ("community", "TEXT"),
                       ("department", "TEXT"), ("accepted", "INTEGER"), ("deadline", "TEXT"),
@@ -136,7 +145,8 @@ class Accountability(Projection):
         elif task_kind in _JUDGED.values():
             due = None  # set when the tick records it overdue (see apply)
         else:
-            due = _days_after(local_day_text(event.occurred_at), DUE_DAYS[task_kind])
+            due = getattr(event, _RECORDED_DUE[task_kind], None) or _days_after(
+                local_day_text(event.occurred_at), DUE_DAYS[task_kind])
         task_id = f"{case['case_id']}:{event.originator_version}"
         page.put(TASKS, {
             "task_id": task_id, "case_id": case["case_id"], "grid": case["grid"],

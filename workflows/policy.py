@@ -38,6 +38,10 @@ class Policy:
 
     # -- deadlines ------------------------------------------------------------------------
 
+    def notice_due(self, found_day: date) -> tuple[date, str]:
+        """The last day to issue the rectification notice for a hazard found on ``found_day``."""
+        return self._after(found_day, self.rules.model.notice.within, "notice.within")
+
     def rectification_deadline(
         self, severity: str, category: str, place_kind: str, notice_day: date
     ) -> tuple[date, str]:
@@ -100,6 +104,11 @@ class Policy:
             return self.chain[-1].level
         index = names.index(level)
         return self.chain[index + 1].level if index + 1 < len(names) else None
+
+    def decision_due(self, accepted_day: date) -> tuple[date, str]:
+        """The last day for the department's decision on an escalation accepted that day."""
+        return self._after(accepted_day, self.rules.model.escalation.decide_within,
+                           "escalation.decide_within")
 
     def acceptance_due(self, level: str, since_day: date) -> tuple[date, str]:
         """The last day the escalation may stay unaccepted at ``level``."""

@@ -101,6 +101,11 @@ class MajorHazard(_Table):
     supervised_listing: bool = True
 
 
+class Notice(_Table):
+    # The packaged default, for a rules file written before the notice window was a rule.
+    within: DurationField = Duration(3, working=True)
+
+
 class Verification(_Table):
     within: DurationField
 
@@ -129,6 +134,8 @@ class Level(_Table):
 
 class Escalation(_Table):
     chain: list[Level] = Field(min_length=1)
+    # The packaged default, for a rules file written before the decision window was a rule.
+    decide_within: DurationField = Duration(30, working=False)
 
     @field_validator("chain")
     @classmethod
@@ -147,6 +154,7 @@ class CalendarAdditions(_Table):
 
 class RulesModel(_Table):
     version: str = Field(min_length=1, max_length=50)
+    notice: Notice = Notice()
     deadlines: Deadlines
     major_hazard: MajorHazard = MajorHazard()
     verification: Verification

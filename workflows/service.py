@@ -195,9 +195,10 @@ class HazardCases:
             if not confirm_new:
                 self._refuse_duplicate(register, category)
             act = Act(actor, "report", to, occurred_at or now, now)
+            notice_due, rule = self.policy.notice_due(local_date(act.occurred_at))
             case = HazardCase.report(
                 uuid4(), act, lambda: self._numbers.propose(local_date(now).year), place,
-                category, severity, description, evidence)
+                category, severity, description, evidence, notice_due=notice_due, rule=rule)
             register.open_case(case.id, case.category, now)
             return [case, CaseNumber.issue(case.number, case.id, now), register], case
 
@@ -265,8 +266,11 @@ class HazardCases:
                          apply, **common)
 
     def accept_escalation(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
-        return self._act(ref, actor, "accept_escalation", {},
-                         lambda case, act: case.accept_escalation(act), **common)
+        """The department takes the escalation on; its decision is due by the rules."""
+        def apply(case: HazardCase, act: Act) -> None:
+            case.accept_escalation(act, *self.policy.decision_due(local_date(act.occurred_at)))
+
+        return self._act(ref, actor, "accept_escalation", {}, apply, **common)
 
     def record_enforcement(self, ref: UUID | str, actor: Actor, *, decision_number: str,
                            measure: str, amount: str = "0", **common: Any) -> CommandResult:
@@ -308,8 +312,10 @@ class HazardCases:
     def reopen(self, ref: UUID | str, actor: Actor, *, reason: str,
                **common: Any) -> CommandResult:
         """The hazard came back (复发): a new cycle of the same case, linked to the last."""
-        return self._act(ref, actor, "reopen", dict(reason=reason),
-                         lambda case, act: case.reopen(act, reason), **common)
+        def apply(case: HazardCase, act: Act) -> None:
+            case.reopen(act, reason, *self.policy.notice_due(local_date(act.occurred_at)))
+
+        return self._act(ref, actor, "reopen", dict(reason=reason), apply, **common)
 
     def comment(self, ref: UUID | str, actor: Actor, *, text: str,
                 **common: Any) -> CommandResult:

@@ -62,12 +62,13 @@ def check_rules(
     deadlines = ", ".join([f"general {model.deadlines.general}",
                            f"major {model.deadlines.major}"]
                           + [f"{c.value} {d}" for c, d in model.deadlines.category.items()])
-    typer.echo(f"deadlines: {deadlines}")
+    typer.echo(f"notice within {model.notice.within} of a report; deadlines: {deadlines}")
     typer.echo(f"re-inspection within {model.verification.within}; reminder "
                f"{model.reminders.before_deadline} before a deadline")
     chain = " -> ".join(f"{lv.level.value} ({lv.accept_within})"
                         for lv in model.escalation.chain)
-    typer.echo(f"escalation chain: {chain}")
+    typer.echo(f"escalation chain: {chain}; the department decides within "
+               f"{model.escalation.decide_within} of accepting")
     # Warns (on stderr) about this year or next if chinese-calendar does not know them yet.
     calendar = WorkingCalendar(model.calendar.holidays, model.calendar.workdays)
     this_year = local_date(SystemClock().now()).year

@@ -10,7 +10,7 @@ import pytest
 from api.settings import Settings
 from api.wiring import open_cases
 from workflows.policy import Policy
-from workflows.rules import RulesError, load_rules, parse_duration, parse_rules
+from workflows.rules import Duration, RulesError, load_rules, parse_duration, parse_rules
 
 DEFAULT = resources.files("workflows").joinpath("default_rules.toml").read_text("utf-8")
 
@@ -50,7 +50,14 @@ def test_durations_are_read(text, days, working):
     (_with('[reminders]', '[reminders]\nevery = "1 working day"'), "reminders.every"),
     (_with('general = "7 working days"', 'general = "7 workdays"'), "deadlines.general"),
     (_with('general = "7 working days"', 'general = "7 workdays"'), "7 workdays"),
-    (_with('within = "3 working days"', 'within = "three days"'), "verification.within"),
+    (_with('desk.\nwithin = "3 working days"', 'desk.\nwithin = "three days"'),
+     "verification.within"),
+    (_with('within = "3 working days"', 'within = "three days"'), "notice.within = 'three days'"),
+    (_with('[notice]', '[notice]\nbefore = "1 working day"'), "notice.before"),
+    (_with('decide_within = "30 calendar days"', 'decide_within = "a month"'),
+     "escalation.decide_within = 'a month'"),
+    (_with('decide_within = "30 calendar days"', 'decide_in = "30 calendar days"'),
+     "escalation.decide_in"),
     (_with('blocked_fire_exit = "1 working day"', 'blocked_fire_exit = "0 working days"'),
      "deadlines.category.blocked_fire_exit"),
     (_with('gas_safety = "urban_management"', 'gas_safety = "police"'),
@@ -122,6 +129,30 @@ def test_a_category_deadline_applies_to_general_hazards_only():
     assert "deadlines.major = 3 working days" in rule
 
 
+def test_the_notice_and_decision_windows_default_and_can_be_changed():
+    rules = load_rules().model
+    assert (rules.notice.within, rules.escalation.decide_within) == (
+        Duration(3, working=True), Duration(30, working=False))
+    older = parse_rules(_with('within = "3 working days"\n', "").replace(
+        b"[notice]", b"").replace(b'decide_within = "30 calendar days"\n', b""))
+    assert older.model.notice == rules.notice  # a file from before these were rules
+    assert older.model.escalation.decide_within == rules.escalation.decide_within
+    site = Policy(parse_rules(_with('within = "3 working days"', 'within = "1 working day"')
+                              .replace(b'"30 calendar days"', b'"10 working days"')))
+    friday = date(2026, 3, 6)
+    day, rule = site.notice_due(friday)
+    assert day == date(2026, 3, 9) and "notice.within = 1 working day after 2026-03-06" in rule
+    day, rule = site.decision_due(friday)
+    assert day == date(2026, 3, 20) and "escalation.decide_within = 10 working days" in rule
+
+
+def test_a_notice_window_skips_the_spring_festival_and_counts_its_make_up_day():
+    # Thursday 12 February 2026: Friday 13 and Saturday 14 (a make-up working day) count,
+    # 15-23 February are the holiday, Tuesday 24 is the third working day.
+    assert Policy().notice_due(date(2026, 2, 12))[0] == date(2026, 2, 24)
+    assert Policy().decision_due(date(2026, 2, 12))[0] == date(2026, 3, 14)  # calendar days
+
+
 def test_rules_check_from_the_command_line(tmp_path, monkeypatch, capsys):
     import sys
 
@@ -143,6 +174,8 @@ def test_rules_check_from_the_command_line(tmp_path, monkeypatch, capsys):
     code, out, _ = hazardflow("rules", "check")
     assert code == 0 and f"rules {load_rules().version} are valid" in out
     assert "escalation chain: community_safety_office (2 working days) ->" in out
+    assert "notice within 3 working days of a report" in out
+    assert "the department decides within 30 calendar days of accepting" in out
     bad = tmp_path / "bad.toml"
     bad.write_bytes(_with('unreported_small_works = "housing"', 'unreported_small_works = "x"'))
     code, _, err = hazardflow("rules", "check", str(bad))
