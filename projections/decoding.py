@@ -6,9 +6,11 @@ event's JSON with the standard ``json`` module and an object hook. Case events h
 transcoded value only, the ``timestamp`` ({"_type_": "datetime_iso", ...}), so the runner
 parses them with orjson and converts that one value itself.
 
-Anything else takes the library's own path: an event with another transcoded value, a class
-at a later version (upcasting, e.g. ``EscalationLevelRaised``), a cipher or compressor on
-the mapper, JSON orjson refuses, any float (orjson turns an integer past 64 bits into one;
+An event stored at its class's current version is decoded here too, whatever that version
+(the library drops the stored ``class_version`` and upcasts nothing, and so does this).
+Anything else takes the library's own path: an event with another transcoded value, one
+stored at an older version of its class (upcasting, e.g. an ``EscalationLevelRaised``
+written before it had ``due``), a cipher or compressor on the mapper, JSON orjson refuses, any float (orjson turns an integer past 64 bits into one;
 case events hold no floats). A test compares both decoders on every event of a randomised
 history; the result is the same object either way.
 """
@@ -35,13 +37,13 @@ def event_decoder(mapper: Mapper[Any]) -> Decode:
 
     if mapper.cipher is not None or mapper.compressor is not None:
         return library
-    classes: dict[str, tuple[type, Callable[[Any], Any]] | None] = {}
+    classes: dict[str, tuple[type, Callable[[Any], Any], int]] = {}
 
     def decode(topic: str, state: bytes, originator_id: Any, version: int) -> Any:
         known = classes.get(topic, False)
         if known is False:
             known = classes[topic] = _plain_class(topic, originator_id)
-        if known is None or state.count(_TYPED) != 1:
+        if state.count(_TYPED) != 1:
             return library(topic, state, originator_id, version)
         try:
             fields = orjson.loads(state)
@@ -50,11 +52,11 @@ def event_decoder(mapper: Mapper[Any]) -> Decode:
         if _has_float(fields):  # maybe an integer past 64 bits, which orjson makes a float
             return library(topic, state, originator_id, version)
         stamp = fields.get("timestamp")
+        cls, convert, current = known
         if (type(stamp) is not dict or len(stamp) != 2 or stamp.get("_type_") != "datetime_iso"
-                or "class_version" in fields):
-            return library(topic, state, originator_id, version)
+                or fields.pop("class_version", 1) != current):
+            return library(topic, state, originator_id, version)  # older: upcast there
         fields["timestamp"] = datetime.fromisoformat(stamp["_data_"])
-        cls, convert = known
         fields["originator_id"] = convert(originator_id)
         fields["originator_version"] = version
         event = object.__new__(cls)
@@ -64,12 +66,10 @@ def event_decoder(mapper: Mapper[Any]) -> Decode:
     return decode
 
 
-def _plain_class(topic: str, originator_id: Any) -> tuple[type, Callable[[Any], Any]] | None:
-    """The event class and its id convertor, or None when the class upcasts (library path)."""
+def _plain_class(topic: str, originator_id: Any) -> tuple[type, Callable[[Any], Any], int]:
+    """The event class, its id convertor and its current class version."""
     cls = resolve_topic(topic)
-    if getattr(cls, "class_version", 1) != 1:
-        return None
-    return cls, find_id_convertor(cls, type(originator_id))
+    return cls, find_id_convertor(cls, type(originator_id)), getattr(cls, "class_version", 1)
 
 
 def _has_float(fields: dict[str, Any]) -> bool:

@@ -39,6 +39,25 @@ def test_every_case_event_decodes_as_the_library_decodes_it(cases, clock):
     assert len(kinds) >= len(CASE_EVENT_TYPES) // 2
 
 
+def test_events_at_their_class_version_do_not_need_the_library(cases, clock, monkeypatch):
+    RandomHistory(cases, clock, seed=7).run(80)
+    notes = _notifications(cases)
+    # classes past version 1 (Reported, EscalationAccepted, ...) are among them
+    assert sum(b'"class_version"' in n.state for n in notes) >= 20
+    mapper, used = cases.app.mapper, []
+    original = mapper.to_domain_event
+    monkeypatch.setattr(mapper, "to_domain_event",
+                        lambda stored: used.append(stored.topic) or original(stored))
+    decode = _decoder(cases)
+    for n in notes:
+        decode(n)
+    assert used == []
+    old = replace(notes[0], state=notes[0].state.replace(b'"class_version":2', b'"class_version":1'))
+    assert b'"class_version":1' in old.state
+    decode(old)  # an older version is upcast by the library
+    assert used == [old.topic]
+
+
 @pytest.mark.parametrize("state", [
     # another transcoded value besides the timestamp: only the library knows its type
     (b'{"timestamp":{"_type_":"datetime_iso","_data_":"2026-01-05T08:00:00+08:00"},'
