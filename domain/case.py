@@ -168,12 +168,16 @@ class HazardCase(Chained, Aggregate):
         self._check(act)
         self.trigger_event(ev.RectificationStarted, **act.fields())
 
-    def submit_rectification(self, act: Act, measures: str, evidence: list[Evidence]) -> None:
+    def submit_rectification(self, act: Act, measures: str, evidence: list[Evidence], *,
+                             verify_due: date | None = None, rule: str | None = None) -> None:
+        """``verify_due``: the last day for the re-inspection, by ``rule``."""
         self._check(act)
         self.trigger_event(
             ev.RectificationSubmitted,
             measures=require_text(measures, "measures taken"),
             evidence=[e.as_dict() for e in evidence],
+            verify_due=_iso_day(verify_due),
+            rule=rule,
             **act.fields(),
         )
 
@@ -205,21 +209,30 @@ class HazardCase(Chained, Aggregate):
 
     # -- refusal, escalation and enforcement ----------------------------------------------
 
-    def refuse(self, act: Act, reason: str, department: Department, rule: str) -> None:
+    def refuse(self, act: Act, reason: str, department: Department, rule: str, *,
+               accept_due: date | None = None, accept_rule: str | None = None) -> None:
+        """``accept_due`` as in ``escalate``."""
         self._check(act)
         self.trigger_event(
             ev.RectificationRefused,
             department=Department(department).value,
             rule=rule,
+            accept_due=_iso_day(accept_due),
+            accept_rule=accept_rule,
             **act.fields(require_text(reason, "the party's stated reason for refusing")),
         )
 
-    def escalate(self, act: Act, reason: str, department: Department, rule: str) -> None:
+    def escalate(self, act: Act, reason: str, department: Department, rule: str, *,
+                 accept_due: date | None = None, accept_rule: str | None = None) -> None:
+        """``rule`` routed it to ``department``; ``accept_due`` is the last day for the
+        department to accept at the chain's first level, by ``accept_rule``."""
         self._check(act)
         self.trigger_event(
             ev.CaseEscalated,
             department=Department(department).value,
             rule=rule,
+            accept_due=_iso_day(accept_due),
+            accept_rule=accept_rule,
             **act.fields(require_text(reason, "the reason for escalating")),
         )
 

@@ -100,8 +100,24 @@ class RectificationStarted(CaseEvent):
 
 
 class RectificationSubmitted(CaseEvent):
+    """The party's rectification, submitted for re-inspection (复查验收).
+
+    ``verify_due`` is the last day for the inspector's re-inspection under the rules
+    (``verification.within``; ``rule`` says which): slow action (慢作为) from the day after.
+    Version 1 events were written without either (``None``: judged by the tick's
+    ``VerificationOverdue`` only).
+    """
+
+    class_version = 2
+
     measures: str
     evidence: list[dict[str, Any]]
+    verify_due: str | None
+    rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(verify_due=None, rule=None)
 
     def evolve(self, case: Any) -> None:
         case.measures = self.measures
@@ -126,8 +142,19 @@ class RectificationVerified(CaseEvent):
 
 
 class RectificationRefused(CaseEvent):
+    """The party refused (拒不整改): the case goes to ``department`` (routed by ``rule``) and
+    waits for it to accept, by ``accept_due`` as on ``CaseEscalated``."""
+
+    class_version = 2
+
     department: str
     rule: str
+    accept_due: str | None
+    accept_rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(accept_due=None, accept_rule=None)
 
     def evolve(self, case: Any) -> None:
         case.department = self.department
@@ -137,8 +164,25 @@ class RectificationRefused(CaseEvent):
 
 
 class CaseEscalated(CaseEvent):
+    """The case goes to ``department`` (routed by ``rule``), which must accept it.
+
+    ``accept_due`` is the last day the escalation may stay unaccepted at the first level of
+    the chain (``escalation.chain[0].accept_within``; ``accept_rule`` says which, as the
+    tick's ``EscalationLevelRaised.due`` would): the department is slow from the day after.
+    Version 1 events were written without either (``None``: judged by the tick's
+    ``EscalationLevelRaised`` only).
+    """
+
+    class_version = 2
+
     department: str
     rule: str
+    accept_due: str | None
+    accept_rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.update(accept_due=None, accept_rule=None)
 
     def evolve(self, case: Any) -> None:
         case.department = self.department

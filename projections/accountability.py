@@ -9,10 +9,11 @@ when, and until when; it ends with the action that moves the case on:
 |                        |   (the rectification notice)        |   Reported/CaseReopened  |
 | notified / rectifying  | the responsible party (the safety   | the rectification        |
 |   (in progress)        |   officer of the community watches) |   deadline               |
-| awaiting verification  | the community's inspectors          | as the tick's            |
-|                        |                                     |   VerificationOverdue    |
-| escalated, not accepted| the department                      | as the tick's            |
-|                        |                                     |   EscalationLevelRaised  |
+| awaiting verification  | the community's inspectors          | ``verify_due`` of        |
+|                        |                                     |   RectificationSubmitted |
+| escalated, not accepted| the department                      | ``accept_due`` of        |
+|                        |                                     |   CaseEscalated /        |
+|                        |                                     |   RectificationRefused   |
 | escalated, accepted    | the department (enforce, order back | ``decide_due`` of        |
 |                        |   or close)                         |   EscalationAccepted     |
 
@@ -20,13 +21,17 @@ Every limit is the rules' (working days, holidays and make-up days counted where
 says working days; per escalation level), and only the service and the tick apply the
 rules' calendar, so this view takes the due days from the events instead of estimating
 them: a guess in calendar days would name an official slow over a weekend or holiday that
-the rules do not count. The notice's and the decision's due days are recorded on the event
-that starts the task (``notice.within``, ``escalation.decide_within``); events recorded
-before they were carry none, and for those the view keeps its old estimate (``DUE_DAYS``
-calendar days), so an old history rebuilds unchanged. A re-inspection's and an
-acceptance's come from the tick's ``VerificationOverdue`` and ``EscalationLevelRaised``.
-(With a one-level escalation chain the tick raises nothing, so an acceptance is never
-judged slow here; the escalations board still shows it overdue.)
+the rules do not count. The service records each due day on the event that starts the
+task (``notice.within``, ``verification.within``, the first level's ``accept_within`` of
+``escalation.chain``, ``escalation.decide_within``), so an official is judged slow
+whether or not the deadline tick ever runs, and an acceptance under a one-level chain too
+(where the tick raises nothing). Events recorded before these due days were carry none
+(class version 1), and for those the view keeps its old judgement, so an old history
+rebuilds unchanged: a notice and a decision by the old estimate (``DUE_DAYS`` calendar
+days); a re-inspection and an acceptance only once the tick records them late
+(``VerificationOverdue``, ``EscalationLevelRaised``, whose ``due`` is then taken), so for
+those an acceptance under a one-level chain is still never judged slow here (the
+escalations board shows it overdue).
 
 Slow action (慢作为) is an official's task still open after its due day; the party's
 overdue rectifications are counted apart. Figures per grid roll up to the community and
@@ -50,21 +55,25 @@ from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, local_day, local_day_text, rate
 
 CASES, TASKS, ACTIONS = "acc_cases", "acc_tasks", "acc_actions"
-# The field of the event starting a notice or decision task that holds its due day (the
-# rules'), and the estimate in calendar days for an event recorded before it had one.
-_RECORDED_DUE = {"notify": "notice_due", "decide": "decide_due"}
+# The field of the event starting an official's task that holds its due day (the rules'),
+# and, for an event recorded before it had one, the estimate in calendar days for a notice
+# or a decision; a re-inspection or an acceptance then waits for the tick's judgement.
+_RECORDED_DUE = {"notify": "notice_due", "decide": "decide_due", "verify": "verify_due",
+                 "accept": "accept_due"}
 DUE_DAYS = {"notify": 3, "decide": 30}
 # Events of the tick that judge an official's task late under the rules: the task kind each
-# one judges (their ``due`` is the last day in time).
+# one judges (their ``due`` is the last day in time). Only a task whose starting event
+# recorded no due day (a version 1 event) takes it.
 _JUDGED = {"VerificationOverdue": "verify", "EscalationLevelRaised": "accept"}
 PARTY = "party"
 
 
 class Accountability(Projection):
     name = "accountability"
-    version = 4  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
+    version = 5  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
     # 3: an acceptance from the tick's EscalationLevelRaised only; 4: a notice and a
-    # decision from the due day their starting event records (the rules')
+    # decision from the due day their starting event records (the rules'); 5: a
+    # re-inspection and an acceptance too (the tick's events for older events only)
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("grid", "TEXT"), ("community", "TEXT"),
                       ("department", "TEXT"), ("accepted", "INTEGER"), ("deadline", "TEXT"),
@@ -110,8 +119,9 @@ class Accountability(Projection):
                              case["community"], event.trigger))
         if kind in _JUDGED and case["task_kind"] == _JUDGED[kind]:
             # The tick judged the re-inspection or the acceptance late under the rules in force
-            # (working days; the rule is on the event): its due day, not an estimate of ours,
-            # makes it slow. A later level raise keeps the first level's due day.
+            # (working days; the rule is on the event). A task whose starting event recorded
+            # its due day keeps that one; for an older event the tick's due day, not an
+            # estimate of ours, makes it slow. A later level raise keeps the first level's.
             task = page.get(TASKS, case["task_id"])
             if task is not None and task["due"] is None:
                 task["due"] = event.due or _days_after(local_day_text(event.occurred_at), -1)
@@ -142,11 +152,11 @@ class Accountability(Projection):
         task_kind, role, unit = want
         if task_kind == "rectify":
             due = case["deadline"]
-        elif task_kind in _JUDGED.values():
-            due = None  # set when the tick records it overdue (see apply)
         else:
-            due = getattr(event, _RECORDED_DUE[task_kind], None) or _days_after(
-                local_day_text(event.occurred_at), DUE_DAYS[task_kind])
+            due = getattr(event, _RECORDED_DUE[task_kind], None)
+            if due is None and task_kind in DUE_DAYS:
+                due = _days_after(local_day_text(event.occurred_at), DUE_DAYS[task_kind])
+            # else a re-inspection or acceptance: set when the tick records it late (apply)
         task_id = f"{case['case_id']}:{event.originator_version}"
         page.put(TASKS, {
             "task_id": task_id, "case_id": case["case_id"], "grid": case["grid"],

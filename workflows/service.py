@@ -228,11 +228,15 @@ class HazardCases:
 
     def submit_rectification(self, ref: UUID | str, actor: Actor, *, measures: str,
                              evidence: Iterable[Evidence] = (), **common: Any) -> CommandResult:
+        """The party's rectification is in; the re-inspection is due by the rules."""
         evidence = list(evidence)
+
+        def apply(case: HazardCase, act: Act) -> None:
+            due, rule = self.policy.verification_due(local_date(act.occurred_at))
+            case.submit_rectification(act, measures, evidence, verify_due=due, rule=rule)
+
         return self._act(ref, actor, "submit_rectification",
-                         dict(measures=measures, evidence=evidence),
-                         lambda case, act: case.submit_rectification(act, measures, evidence),
-                         **common)
+                         dict(measures=measures, evidence=evidence), apply, **common)
 
     def verify(self, ref: UUID | str, actor: Actor, *, passed: bool, reason: str = "",
                **common: Any) -> CommandResult:
@@ -252,7 +256,7 @@ class HazardCases:
                department: Department | str | None = None, **common: Any) -> CommandResult:
         """The party refuses to rectify (拒不整改): hand the case to its department."""
         def apply(case: HazardCase, act: Act) -> None:
-            case.refuse(act, reason, *self._route(case, department))
+            case.refuse(act, reason, *self._route(case, department), **self._acceptance(act))
 
         return self._act(ref, actor, "refuse", dict(reason=reason, department=department),
                          apply, **common)
@@ -260,7 +264,7 @@ class HazardCases:
     def escalate(self, ref: UUID | str, actor: Actor, *, reason: str,
                  department: Department | str | None = None, **common: Any) -> CommandResult:
         def apply(case: HazardCase, act: Act) -> None:
-            case.escalate(act, reason, *self._route(case, department))
+            case.escalate(act, reason, *self._route(case, department), **self._acceptance(act))
 
         return self._act(ref, actor, "escalate", dict(reason=reason, department=department),
                          apply, **common)
@@ -348,7 +352,8 @@ class HazardCases:
             self._require_due(case, "escalate_overdue", act)
             rule = self._missed_rule(case)
             case.miss_deadline(act, rule, self.policy.version)
-            case.escalate(self._then(case, act, "escalate"), rule, *self._route(case, None))
+            then = self._then(case, act, "escalate")
+            case.escalate(then, rule, *self._route(case, None), **self._acceptance(then))
 
         return self._act(ref, actor, "miss_deadline", {"escalate": True}, apply, **common)
 
@@ -364,7 +369,8 @@ class HazardCases:
         """A case whose deadline was missed goes to its routed department."""
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "escalate_missed", act)
-            case.escalate(act, self._missed_rule(case), *self._route(case, None))
+            case.escalate(act, self._missed_rule(case), *self._route(case, None),
+                          **self._acceptance(act))
 
         return self._act(ref, actor, "escalate", {"missed": True}, apply, **common)
 
@@ -378,7 +384,7 @@ class HazardCases:
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "escalate_at_once", act)
             rule = self.policy.rule("major_hazard.escalate_at_once = true")
-            case.escalate(act, rule, *self._route(case, None))
+            case.escalate(act, rule, *self._route(case, None), **self._acceptance(act))
             if self.policy.supervised_listing(case.severity):
                 case.list_supervised(self._then(case, act, "list_supervised"),
                                      self.policy.rule("major_hazard.supervised_listing = true"),
@@ -544,6 +550,13 @@ class HazardCases:
             return given, "explicit"
         return self.policy.rectification_deadline(
             case.severity, case.category, case.place["kind"], local_date(act.occurred_at))
+
+    def _acceptance(self, act: Act) -> dict[str, Any]:
+        """When an escalation made by ``act`` must be accepted: the chain's first level's
+        limit from that day (the due day the tick would record raising it a level)."""
+        due, rule = self.policy.acceptance_due(self.policy.first_level().value,
+                                               local_date(act.occurred_at))
+        return {"accept_due": due, "accept_rule": rule}
 
     def _route(self, case: HazardCase, department: Department | str | None
                ) -> tuple[Department, str]:

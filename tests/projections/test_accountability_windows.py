@@ -1,5 +1,6 @@
-"""Slow action on a notice and on a department's decision: the rules' due days, recorded on
-the event that starts the task; events from before they were recorded keep the old estimate."""
+"""Slow action on a notice, a re-inspection, an acceptance and a department's decision: the
+rules' due days, recorded on the event that starts the task, with no deadline tick needed;
+events from before they were recorded are judged as before (an estimate, or the tick)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from domain.chain import ChainedEvent, content_hash_of
 from projections.accountability import AccountabilityFilter
 from projections.reports import read
 from projections.verify import Verifier
-from tests.factories import fire_officer, grid_worker, place, report, safety_officer, to_escalated
+from tests.factories import (
+    fire_officer,
+    grid_worker,
+    place,
+    report,
+    safety_officer,
+    street_supervisor,
+    to_awaiting_verification,
+    to_escalated,
+)
+from workflows.escalation import tick
 from workflows.policy import Policy
 from workflows.rules import parse_rules
 
@@ -31,11 +42,24 @@ def _of(cases, case_id, kind: str) -> Any:
     return event
 
 
-def _with_decide_within(cases, span: str) -> None:
+def _with_rules(cases, old: str, new: str) -> None:
     """The service decides with the packaged rules, edited as an office would."""
-    data = resources.files("workflows").joinpath("default_rules.toml").read_bytes()
-    edited = data.replace(b'"30 calendar days"', f'"{span}"'.encode())
-    cases.policy = Policy(parse_rules(edited))
+    data = resources.files("workflows").joinpath("default_rules.toml").read_text("utf-8")
+    assert old in data
+    cases.policy = Policy(parse_rules(data.replace(old, new).encode()))
+
+
+def _with_decide_within(cases, span: str) -> None:
+    _with_rules(cases, '"30 calendar days"', f'"{span}"')
+
+
+def _with_one_level_chain(cases) -> None:
+    """An office whose escalations go straight to the department, 3 working days to accept:
+    the tick never raises a level."""
+    data = resources.files("workflows").joinpath("default_rules.toml").read_text("utf-8")
+    first = data.index("[[escalation.chain]]")
+    _with_rules(cases, data[first:data.index("[calendar]")],
+                '[[escalation.chain]]\nlevel = "department"\naccept_within = "3 working days"\n\n')
 
 
 def test_a_notice_is_due_in_working_days_not_over_a_weekend(cases, clock):
@@ -96,15 +120,62 @@ def test_a_decision_is_due_by_the_rules_window(cases, clock):
     assert _waiting_and_slow(cases, "department", "fire") == (3, 3)
 
 
+def test_a_reinspection_is_due_in_working_days_without_the_tick(cases, clock):
+    clock.advance(days=2)  # Wednesday 4 March 2026
+    submitted = _of(cases, to_awaiting_verification(cases, 1), "RectificationSubmitted")
+    assert submitted.verify_due == "2026-03-09"  # Thursday, Friday, Monday
+    assert "verification.within = 3 working days after 2026-03-04" in submitted.rule
+    clock.advance(days=5)  # Monday 9 March, the due day itself: the weekend does not count
+    assert _waiting_and_slow(cases, "community", "YS-C01") == (1, 0)
+    clock.advance(days=1)  # no tick has run, no VerificationOverdue: slow all the same
+    assert _waiting_and_slow(cases, "community", "YS-C01") == (1, 1)
+
+
+def test_an_acceptance_under_a_one_level_chain_is_judged_without_the_tick(cases, clock):
+    _with_one_level_chain(cases)
+    clock.advance(days=4)  # Friday 6 March
+    refused = to_escalated(cases, 1, accepted=False)
+    by_hand = report(cases, 2)
+    cases.escalate(by_hand, street_supervisor, reason="集中整治日挂账")
+    for case_id, kind in ((refused, "RectificationRefused"), (by_hand, "CaseEscalated")):
+        event = _of(cases, case_id, kind)
+        assert event.accept_due == "2026-03-11"  # Monday, Tuesday, Wednesday
+        assert "escalation.chain[department].accept_within = 3 working days" in \
+            event.accept_rule
+    clock.advance(days=5)  # Wednesday
+    assert _waiting_and_slow(cases, "department", "fire") == (2, 0)
+    clock.advance(days=1)
+    assert _waiting_and_slow(cases, "department", "fire") == (2, 2)
+    tick(cases)  # a one-level chain has no level to raise: the tick adds no judgement
+    assert "EscalationLevelRaised" not in {type(e).__name__ for e in cases.history(refused)}
+    assert _waiting_and_slow(cases, "department", "fire") == (2, 2)
+
+
+def test_each_escalation_of_a_case_waits_for_its_own_acceptance(cases, clock):
+    case_id = to_escalated(cases, 1)  # refused and accepted Monday 2 March
+    cases.order_rectification(case_id, fire_officer, deadline=date(2026, 3, 20))
+    clock.advance(days=4)  # Friday 6 March: the party refuses again
+    cases.refuse(case_id, safety_officer, reason="房东仍拒不整改")
+    refusals = [e for e in cases.history(case_id) if type(e).__name__ == "RectificationRefused"]
+    assert [e.accept_due for e in refusals] == ["2026-03-04", "2026-03-10"]
+    clock.advance(days=4)  # Tuesday 10 March
+    assert _waiting_and_slow(cases, "department", "fire") == (1, 0)
+    clock.advance(days=1)
+    assert _waiting_and_slow(cases, "department", "fire") == (1, 1)
+
+
 # -- events recorded before the due days were ---------------------------------------------
 
 _ADDED_IN_V2 = {"Reported": ("notice_due", "rule"), "CaseReopened": ("notice_due", "rule"),
-                "EscalationAccepted": ("decide_due", "rule")}
+                "EscalationAccepted": ("decide_due", "rule"),
+                "RectificationSubmitted": ("verify_due", "rule"),
+                "RectificationRefused": ("accept_due", "accept_rule"),
+                "CaseEscalated": ("accept_due", "accept_rule")}
 
 
 def _store_as_version_1(cases, monkeypatch) -> None:
-    """From now on, store events as the code before ``notice_due`` and ``decide_due`` did:
-    without them, sealed at class version 1, and the later events linked to that seal."""
+    """From now on, store events as the code before the recorded due days did: without
+    them, sealed at class version 1, and the later events linked to that seal."""
     mapper, resealed = cases.app.mapper, {}
     as_now = mapper.to_stored_event
 
@@ -147,3 +218,19 @@ def test_old_events_read_with_none_keep_the_calendar_estimate_and_still_verify(
     clock.advance(days=27)  # Monday 6 April
     assert _waiting_and_slow(cases, "department", "fire") == (1, 1)
     assert Verifier(cases).run().ok  # stored as written then: the seals still hold
+
+
+def test_old_submissions_and_escalations_wait_for_the_tick_as_before(cases, clock, monkeypatch):
+    _store_as_version_1(cases, monkeypatch)
+    verifying = to_awaiting_verification(cases, 1)  # Monday 2 March: due 5 March by the rules
+    escalated = to_escalated(cases, 2, accepted=False)  # to accept by 4 March
+    submitted = _of(cases, verifying, "RectificationSubmitted")
+    refused = _of(cases, escalated, "RectificationRefused")
+    assert (submitted.verify_due, submitted.rule, refused.accept_due, refused.accept_rule) == \
+        (None,) * 4
+    clock.advance(days=5)  # Saturday 7 March: past both, but no due day was recorded
+    assert _waiting_and_slow(cases, "community", "YS-C01") == (2, 0)
+    tick(cases)  # the tick judges them late under the rules, as before
+    assert _waiting_and_slow(cases, "community", "YS-C01") == (2, 2)
+    assert _waiting_and_slow(cases, "department", "fire") == (1, 1)
+    assert Verifier(cases).run().ok

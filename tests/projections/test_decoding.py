@@ -91,24 +91,37 @@ def test_an_escalation_level_raised_written_before_due_existed_reads_with_none(c
         assert decode(version_1).due is None and decode(note).due == "2026-03-04"
 
 
-@pytest.mark.parametrize("kind, added", [
-    ("Reported", {"notice_due": "2026-03-05"}),
-    ("EscalationAccepted", {"decide_due": "2026-04-01"}),
-    ("CaseReopened", {"notice_due": "2026-03-05"}),
+@pytest.mark.parametrize("kind, added, rule", [
+    ("Reported", {"notice_due": "2026-03-05"}, "rule"),
+    ("EscalationAccepted", {"decide_due": "2026-04-01"}, "rule"),
+    ("CaseReopened", {"notice_due": "2026-03-05"}, "rule"),
+    ("RectificationSubmitted", {"verify_due": "2026-03-05"}, "rule"),
+    ("RectificationRefused", {"accept_due": "2026-03-04"}, "accept_rule"),
+    ("CaseEscalated", {"accept_due": "2026-03-04"}, "accept_rule"),
 ])
-def test_events_written_before_their_due_day_existed_read_with_none(cases, clock, kind, added):
-    from tests.factories import fire_officer, safety_officer, to_escalated
+def test_events_written_before_their_due_day_existed_read_with_none(cases, clock, kind, added,
+                                                                    rule):
+    from tests.factories import (
+        fire_officer,
+        report,
+        safety_officer,
+        street_supervisor,
+        to_awaiting_verification,
+        to_escalated,
+    )
 
     case_id = to_escalated(cases, 1)
     cases.close(case_id, fire_officer, closing_reason="enforced")
     cases.reopen(case_id, safety_officer, reason="复发")
-    (note,) = [n for n in _notifications(cases) if n.topic.endswith(f":{kind}")]
+    to_awaiting_verification(cases, 2)
+    cases.escalate(report(cases, 3), street_supervisor, reason="集中整治")
+    note = next(n for n in _notifications(cases) if n.topic.endswith(f":{kind}"))
     fields = orjson.loads(note.state)
-    assert fields.pop("class_version") == 2 and fields.pop("rule").startswith("rules ")
+    assert fields.pop("class_version") == 2 and fields.pop(rule).startswith("rules ")
     for name, day in added.items():
         assert fields.pop(name) == day
     version_1 = replace(note, state=orjson.dumps(fields))  # as stored before the due day
     for decode in (_decoder(cases), cases.app.mapper.to_domain_event):
         old, new = decode(version_1), decode(note)
-        assert [getattr(old, name) for name in added] == [None] and old.rule is None
+        assert [getattr(old, name) for name in added] == [None] and getattr(old, rule) is None
         assert [getattr(new, name) for name in added] == list(added.values())

@@ -129,11 +129,11 @@ def test_accountability_waiting_slow_and_rollups(cases, clock):
     to_escalated(cases, 4, accepted=False)  # waits for the fire department
     clock.advance(days=5)
     street = read(cases, "accountability", AccountabilityFilter(level="street")).rows[0]
-    # waiting: notify, verify, accept (officials); after 5 days notify is overdue; the
-    # re-inspection and the acceptance not yet: only the tick judges them under the rules.
-    assert street[6:10] == (3, 1, 1, 0)
-    tick(cases)  # submitted 2 March, 3 working days: late since 6 March; escalated 2 March,
-    # 2 working days to accept at the first level: late since 5 March
+    # waiting: notify, verify, accept (officials), each past the due day its starting event
+    # records, with no tick run: the notice and the re-inspection (3 working days from
+    # 2 March) late since 6 March, the acceptance (the first level's 2) since 5 March.
+    assert street[6:10] == (3, 3, 1, 0)
+    tick(cases)  # the tick records the same judgement; nothing changes here
     assert "VerificationOverdue" in [type(e).__name__ for e in cases.history(verifying)]
     rows = {(r[0], r[1], r[2]): r for r in read(cases, "accountability").rows}
     street = rows[("street", "all", None)]
