@@ -8,6 +8,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from api.settings import Settings
 from domain.clock import Clock
+from workflows import pg_append
 from workflows.evidence import BlobStore
 from workflows.policy import Policy
 from workflows.rules import load_rules
@@ -55,11 +56,13 @@ def open_cases(settings: Settings | None = None, *, clock: Clock | None = None) 
     if not settings.database_url:
         return HazardCases(store_env(settings), clock=clock, policy=policy)
     # eventsourcing creates its tables and replaces its insert function in every process
-    # that opens the store; two server workers doing so at once can fail one of them
-    # ("tuple concurrently updated"). One process at a time, then.
+    # that opens the store, and so does pg_append; two server workers doing so at once can
+    # fail one of them ("tuple concurrently updated"). One process at a time, then.
     with psycopg.connect(settings.database_url, autocommit=True, connect_timeout=10) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext('hazardflow.open_cases'))")
-        return HazardCases(store_env(settings), clock=clock, policy=policy)
+        cases = HazardCases(store_env(settings), clock=clock, policy=policy)
+        pg_append.install(cases.recorder)
+        return cases
 
 
 def open_blobs(settings: Settings | None = None) -> BlobStore:
