@@ -480,7 +480,47 @@ the scheduled send time, so a command held up by its predecessor counts the wait
 `other work` column is CPU used by anything else on the machine during the run, in cores
 (the 2 cores are shared; a run with other work above ~0.2 cores is slowed by it).
 
-## This machine, before and after the command path (2026-11-23)
+## This round: appends in one call (2026-11-23, 15:35 UTC)
+
+PostgreSQL appends now go through one call of a database function doing the library's own
+statements (`workflows/pg_append.py`; `benchmarks/bench_append.py`: 0.34-0.45 of the
+library's client CPU per batch, side by side). On this machine, the elimination benchmark
+(`benchmarks/bench_load_split.py`, 64 closed-loop clients, two 15 s rounds each, quiet
+machine) before and after, 20 minutes apart:
+
+| | before | after |
+|---|---|---|
+| commands/s (two rounds) | 1,066, 1,162 | 1,313, 1,272 |
+| server CPU ms/command, mean | 1.19 | 1.03 |
+| of which writing the events | 0.45 | 0.39 |
+
+The table at the top is the official command's run right after (the earlier round's
+run, 13:32 UTC on another machine of this kind, had 1,099 commands/s at 64 closed-loop
+clients with p99 124.7 ms, 724/s at 16 with p99 45.4 ms, and at 1,000/s offered p50 147 ms,
+p99 1,060 ms).
+
+## Where the time goes
+
+Measured by taking parts away (`benchmarks/results/load_split.md`): at 64 closed-loop
+clients a command costs 1.03 ms of server CPU, of which the HTTP path (uvicorn, the
+middleware, the command path's checks, authentication, the thread hop, the answer) is 0.21
+ms, deciding the command 0.44 ms and writing its events 0.39 ms. The earlier profile split
+(below) put 0.56 ms in HTTP: with command threads, the writer and the event loop taking
+turns at one interpreter lock, a sampling profile's shares follow contention as much as
+cost. For scale, uvicorn serving a fixed answer on this machine took 0.05 ms of server CPU
+per request at 64 clients (18,000 requests/s), and 0.15 ms with a hop to a thread pool and
+back (a throwaway app, not kept).
+
+Tried in this round and not kept:
+- Commands decided on the event loop's thread in greenlets instead of command threads
+  (the group-commit wait awaited as a future): server CPU 1.03-1.06 against 1.04-1.17 ms per
+  command, p99 184 against 94-154 ms at 64 closed-loop clients; the event loop blocks on
+  each store read a command makes.
+- Command thread pools of 4 and 16 instead of 64, and an interpreter switch interval of
+  0.5 ms: within the noise (open loop 300-600/s, p99 varied 34-354 ms between runs of the
+  same code).
+
+## Earlier round: the command path (2026-11-23, 13:30 UTC, another machine of this kind)
 
 Today's machine is slower than the one of the earlier runs (below): the same code gave 673
 commands/s at 64 closed-loop clients here (server 2.05 ms per command) against 1,437
@@ -502,7 +542,7 @@ beyond what the server could do (717/s answered, the queue grew for the whole mi
 after, 993/s is answered but with the 2 cores saturated, so the queue still builds up
 (p50 147 ms).
 
-## Where the time goes
+### Where the time went then (a profile; superseded, see above)
 
 py-spy (`record --gil`: samples only the thread holding the interpreter lock, i.e. CPU
 work) on one of the two server processes, 64 closed-loop clients, 14 s of a 30 s run,
@@ -524,7 +564,7 @@ per response alone 6-11% of the process in two profiles), the rest the ASGI midd
 (FastAPI's and Starlette's outer layers, `BodyLimit`, uvicorn's proxy-headers middleware)
 and the command path itself.
 
-What changed in this round:
+What changed in that round:
 - `api/fastpath.py`: the command path. A command request with plain input (a declared
   length; a JSON body that validates as the route's body model, or none where the trigger
   allows; `If-Match` and `Idempotency-Key` the routes' own parsers accept) is served by an
@@ -546,7 +586,7 @@ Checked: `hazardflow serve` runs uvicorn's httptools protocol on uvloop (the pro
 stacks show `HttpToolsProtocol` and no Python event-loop frames), so nothing to make
 explicit; the app has no `BaseHTTPMiddleware`, only pure ASGI middleware.
 
-Tried in this round and not kept (alternating 15 s runs at 64 closed-loop clients; with
+Tried in that round and not kept (alternating 15 s runs at 64 closed-loop clients; with
 this machine's run-to-run variation, server CPU per command moved by up to 0.3 ms between
 runs of the same code, so only a clear difference would count):
 - One socket write per response (a transport that joins uvicorn's header write with the
@@ -555,7 +595,9 @@ runs of the same code, so only a clear difference would count):
 - The group-commit batch as one PostgreSQL statement (a function doing SET LOCAL
   lock_timeout, LOCK TABLE, NOTIFY and the INSERT, instead of eventsourcing's pipelined
   transaction): 1.17 / 1.26 / 0.93 ms against 1.23 / 0.92. No gain beyond the noise, and it
-  would have been a second copy of the store's write.
+  would have been a second copy of the store's write. (Measured again in the next round
+  outside the load benchmark's noise, side by side and by elimination, it is a gain: kept
+  there, with tests of the library's guarantees.)
 - uvicorn's `proxy_headers` off, and a generation-0 collector threshold of 20,000 instead
   of 700: within the noise (those runs had 0.15-0.6 cores of other work).
 
@@ -568,24 +610,26 @@ not kept then: a shorter interpreter switch interval (1 ms, 0.2 ms), 3 workers i
 (+0.1-0.15 ms CPU per command), a larger connection pool.
 
 What limits it now: CPU, on two cores shared by the server, PostgreSQL and the load
-generator. At 64 closed-loop clients a command costs 1.13 ms of server CPU, 0.14 ms of
-PostgreSQL and 0.14 ms of load generator: 1.41 ms, a ceiling of about 1,420 commands/s if
-the cores did nothing else. The HTTP layer (mostly uvicorn and the ASGI middleware chain
-now) is half of the server's part, the group-commit writer a quarter. Reports are still the
-slowest command (three store round trips before their write: counter, place register,
-group commit): p99 143 ms against 118-120 ms for the others at 64 clients.
+generator. At 64 closed-loop clients a command costs 1.00 ms of server CPU, 0.16 ms of
+PostgreSQL and 0.13 ms of load generator: 1.29 ms, a ceiling of about 1,550 commands/s if
+the cores did nothing else. Reports are still the slowest command (three store round trips
+before their write: counter, place register, group commit): p99 133 ms against 102-107 ms
+for the others at 64 clients. At a lower load a command costs more CPU (at 300/s offered
+about 2.5-3 ms of server CPU per command: fewer commands share a batch, a wake-up, a read
+of the socket).
 
 ## Against the goal (issue 4)
 
-"At least 1,000 commands/s on 2 cores with p99 under 50 ms at 64 clients", on this
-(slower) machine, run of 2026-11-23 13:32-13:40 UTC:
-- Throughput: met in closed loop. 1,099 commands/s at 64 closed-loop clients (820 before
-  this round, same machine, same hour); in open loop 993 of the 1,000/s offered were
-  answered, with the cores saturated.
-- Latency: not met. p99 124.7 ms at 64 closed-loop clients (p50 54.0 ms, which Little's
-  law puts at 64 / throughput); at 1,000 commands/s offered by 64 clients, p50 147 ms and
-  p99 1,060 ms, because 1,000/s is at this machine's capacity (before: p99 20 s, the queue
-  growing all along). At 16 clients p99 is 45.4 ms.
+"At least 1,000 commands/s on 2 cores with p99 under 50 ms at 64 clients", run of
+2026-11-23 15:35-15:44 UTC (the table at the top):
+- Throughput: met in closed loop, 1,324 commands/s at 64 clients; 997 of 1,000/s offered
+  were answered in open loop.
+- Latency: not met. p99 112.6 ms at 64 closed-loop clients (p50 44.8 ms, which Little's law
+  puts at 64 / throughput); at 1,000 commands/s offered by 64 clients, p50 69.5 ms and p99
+  422 ms. At 16 clients p99 is 45.9 ms at 948 commands/s. Under 50 ms at 64 closed-loop
+  clients needs well over 1,280 commands/s and a short tail: with this server's p99 of
+  2-2.5 times p50, about 2,500 commands/s, i.e. about 0.8 ms of CPU per command for the
+  server, PostgreSQL and the load generator together, against 1.29 ms now.
 """
 
 
