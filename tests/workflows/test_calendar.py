@@ -83,3 +83,21 @@ def test_the_fallback_is_used_only_for_years_the_package_does_not_know():
     assert not calendar.is_workday(date(2026, 5, 1))
     assert calendar.is_workday(date(2026, 5, 4))  # the package wins for a year it knows
     assert not calendar.is_workday(date(2027, 1, 2))
+
+
+def test_each_day_is_asked_of_the_package_once():
+    asked: list[date] = []
+
+    def package(day: date) -> bool:
+        asked.append(day)
+        return day.weekday() < 5
+
+    calendar = WorkingCalendar(is_workday=package)
+    three = parse_duration("3 working days")
+    friday = date(2026, 3, 6)
+    assert calendar.add(friday, three) == date(2026, 3, 11)
+    assert calendar.add(friday, three) == date(2026, 3, 11)
+    assert calendar.subtract(date(2026, 3, 11), three) == friday
+    days = [day for day in asked if day != date(2026, 6, 1)]  # the year check's probe
+    assert sorted(days) == sorted(set(days))  # each day once, whatever the number of calls
+    assert len(days) == 6  # Fri 6 (walking back) .. Wed 11
