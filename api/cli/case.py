@@ -212,8 +212,11 @@ def _local(text: str) -> str:
     return datetime.fromisoformat(text).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
+# The due days an event set for the next person's action (accountability judges by them)
+# come with the rule that set them.
 DETAIL_FIELDS = ("deadline", "department", "measures", "passed", "decision_number", "measure",
-                 "amount", "closing_reason", "duplicate_of", "rule")
+                 "amount", "closing_reason", "duplicate_of", "notice_due", "verify_due",
+                 "accept_due", "decide_due", "due", "rule", "accept_rule")
 
 
 def _details(event: Any) -> str:

@@ -46,6 +46,9 @@ def test_report_act_and_show_a_case(run):
     shown = run("case", "show", number).stdout
     assert "refuse -> escalated" in shown and "by chen (safety_officer, YS-C01)" in shown
     assert "拒不整改" in shown and "department=fire" in shown
+    # the due days the events set for the next person, with the rules that set them
+    assert "notice_due=" in shown and "notice.within" in shown
+    assert "accept_due=" in shown and "accept_within" in shown
     history = json.loads(run("case", "show", number, "--json").stdout)["history"]
     assert [h["trigger"] for h in history] == ["report", "notify", "refuse"]
     assert history[0]["actor"] == {"id": "li", "role": "grid_worker", "unit": "YS-C01-G01"}
