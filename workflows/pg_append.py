@@ -63,8 +63,11 @@ def install(recorder: Any) -> None:
         channel=Identifier(recorder.channel_name))
     with datastore.get_connection() as conn:
         conn.execute(create)
-    recorder.insert_events = _appender(recorder, SQL("SELECT * FROM {}.{}(%s, %s, %s, %s)")
-                                       .format(schema, Identifier(FUNCTION)))
+    # psycopg sends a list of small ints as the smallest integer array type: say bigint[]
+    # rather than lean on PostgreSQL's implicit array coercion to find the function.
+    call = SQL("SELECT * FROM {}.{}(%s, %s::bigint[], %s, %s)").format(
+        schema, Identifier(FUNCTION))
+    recorder.insert_events = _appender(recorder, call)
 
 
 def _appender(recorder: Any, call: SQL) -> Callable[..., Sequence[int] | None]:
