@@ -44,6 +44,8 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,32 +282,40 @@ class Run:
         return self.acks / self.seconds
 
 
-def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Namespace,
-              rate: float = 0.0) -> Run:
+@contextmanager
+def bench_store(pool: int) -> Iterator[tuple[Any, str, dict[str, str]]]:
+    """A fresh PostgreSQL schema with the service on it and the clients' three tokens:
+    ``(service, schema, tokens)``. The schema is dropped afterwards, also when a run fails
+    part-way."""
     sys.path.insert(0, str(ROOT))
+    from api.accounts import Accounts
     from api.settings import Settings
     from api.wiring import open_cases
 
     schema = f"hf_load_{uuid.uuid4().hex[:10]}"
-    settings = Settings(database_url=PG_URL, database_schema=schema, pool_size=args.pool)
-    service = open_cases(settings)
+    service = open_cases(Settings(database_url=PG_URL, database_schema=schema,
+                                  pool_size=pool))
     try:
-        return _bench_on(service, schema, setup, group_commit, clients, args, rate)
-    finally:  # a run that failed part-way leaves no schema behind either
+        accounts = Accounts(service)
+        yield service, schema, {
+            "gw": accounts.add("bench-gw", "grid_worker", GRID),
+            "so": accounts.add("bench-so", "safety_officer", COMMUNITY),
+            "in": accounts.add("bench-in", "inspector", COMMUNITY)}
+    finally:
         service.shutdown()
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                 sql.Identifier(schema)))
 
 
-def _bench_on(service: Any, schema: str, setup: str, group_commit: bool, clients: int,
-              args: argparse.Namespace, rate: float) -> Run:
-    from api.accounts import Accounts
+def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Namespace,
+              rate: float = 0.0) -> Run:
+    with bench_store(args.pool) as (service, schema, tokens):
+        return _bench_on(service, schema, tokens, setup, group_commit, clients, args, rate)
 
-    accounts = Accounts(service)
-    tokens = {"gw": accounts.add("bench-gw", "grid_worker", GRID),
-              "so": accounts.add("bench-so", "safety_officer", COMMUNITY),
-              "in": accounts.add("bench-in", "inspector", COMMUNITY)}
+
+def _bench_on(service: Any, schema: str, tokens: dict[str, str], setup: str,
+              group_commit: bool, clients: int, args: argparse.Namespace, rate: float) -> Run:
     port = free_port()
     load_before = os.getloadavg()[0]
     env = {**os.environ, "HAZARDFLOW_DATABASE_URL": PG_URL,

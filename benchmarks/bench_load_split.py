@@ -40,16 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 from benchmarks.bench_load import (
-    COMMUNITY,
-    GRID,
     PG_URL,
     ROOT,
     _stop,
     _wait_up,
+    bench_store,
     cpu_delta,
     cpu_seconds,
     descendants,
@@ -114,24 +110,8 @@ class Sample:
 
 
 def run_variant(variant: str, args: argparse.Namespace) -> Sample:
-    from api.accounts import Accounts
-    from api.settings import Settings
-    from api.wiring import open_cases
-
-    schema = f"hf_load_{uuid.uuid4().hex[:10]}"
-    service = open_cases(Settings(database_url=PG_URL, database_schema=schema,
-                                  pool_size=args.pool))
-    try:
-        accounts = Accounts(service)
-        tokens = {"gw": accounts.add("bench-gw", "grid_worker", GRID),
-                  "so": accounts.add("bench-so", "safety_officer", COMMUNITY),
-                  "in": accounts.add("bench-in", "inspector", COMMUNITY)}
+    with bench_store(args.pool) as (_, schema, tokens):
         return _drive_server(variant, schema, tokens, args)
-    finally:
-        service.shutdown()
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-                sql.Identifier(schema)))
 
 
 def _drive_server(variant: str, schema: str, tokens: dict[str, str],
