@@ -55,25 +55,50 @@ class Table:
             # no new index entries): keyed rows are rewritten many times.
             room = " WITH (fillfactor = 70)" if self.kind == "keyed" else ""
             table = f"({cols}, PRIMARY KEY ({key})){room}"
-        elif self.kind == "keyed" and CLUSTER_BY_ARRIVAL:
+        elif self.by_rowid(dialect):
             # SQLite stores a table in rowid order. Keyed rows (cases, tasks) are keyed by
             # random ids but change while they are young: in rowid (= arrival) order a page
             # of events rewrites a few neighbouring b-tree pages, not one random page per
-            # row, which keeps commits small and the cost per event flat as tables grow.
-            table = f"({cols}, UNIQUE ({key}))"
+            # row. The key's unique index is made like a secondary index (``index_ddl``).
+            table = f"({cols})"
         else:
             # Append and counter rows live in their key's b-tree: one b-tree, not two.
             table = f"({cols}, PRIMARY KEY ({key})) WITHOUT ROWID"
         return f"CREATE TABLE IF NOT EXISTS {self.name} {table}"
 
-    def index_names(self) -> list[str]:
-        return [f"{self.name}_ix{n}" for n in range(len(self.indexes))]
+    def by_rowid(self, dialect: str) -> bool:
+        """Whether rows sit in arrival (rowid) order, the key a unique index beside them:
+        SQLite's keyed tables."""
+        return dialect == "sqlite" and self.kind == "keyed" and CLUSTER_BY_ARRIVAL
 
-    def index_ddl(self) -> list[str]:
-        """The secondary indexes (for readers). A rebuild creates them after its last page:
-        one sort per index instead of a b-tree insert at a random place per row."""
-        return [f"CREATE INDEX IF NOT EXISTS {name} ON {self.name} ({', '.join(index)})"
-                for name, index in zip(self.index_names(), self.indexes)]
+    @property
+    def key_index(self) -> str:
+        return f"{self.name}_key"
+
+    def key_index_ddl(self) -> str:
+        return (f"CREATE UNIQUE INDEX IF NOT EXISTS {self.key_index} ON {self.name} "
+                f"({', '.join(self.key)})")
+
+    def index_names(self, dialect: str = "sqlite") -> list[str]:
+        key = [self.key_index] if self.by_rowid(dialect) else []
+        return key + [f"{self.name}_ix{n}" for n in range(len(self.indexes))]
+
+    def index_ddl(self, dialect: str = "sqlite") -> list[str]:
+        """The indexes beside the table, made after a rebuild's last page: one sort per index
+        instead of a b-tree insert at a random place per row. On SQLite that includes a
+        keyed table's unique key: with random keys (case ids), a page of events dirtied
+        about every leaf of it, so each commit wrote more as the table grew (measured on a
+        10^6-event rebuild: 5 µs per event for the first page's commit, 27 for the last);
+        until it exists, the page addresses those rows by rowid (``Page``)."""
+        secondary = [f"CREATE INDEX IF NOT EXISTS {self.name}_ix{n} ON {self.name} "
+                     f"({', '.join(index)})" for n, index in enumerate(self.indexes)]
+        return ([self.key_index_ddl()] if self.by_rowid(dialect) else []) + secondary
+
+    def replace_sql(self) -> str:
+        """The statement writing one row at its rowid (the rowid first, then the columns)."""
+        names = ", ".join(self.names)
+        marks = ", ".join("?" for _ in range(len(self.names) + 1))
+        return f"INSERT OR REPLACE INTO {self.name} (rowid, {names}) VALUES ({marks})"
 
     def insert_sql(self) -> str:
         """The statement adding one row of parameters (a key not in the table)."""
@@ -144,6 +169,9 @@ class _Rows:
     # Every key in the table, while all its rows passed through this page (a table the run
     # created empty): a key not here is not in the table, no query needed. None otherwise.
     stored: set[Any] | None = None
+    # Each stored key's rowid, while the table has no key index yet (a SQLite table this
+    # run created): rows are written and read back by rowid. None otherwise.
+    rowids: dict[Any, int] | None = None
 
 
 _MISSING = object()
@@ -156,15 +184,18 @@ class Page:
     projection's tables (the tracking row guards that), so the cache equals the database.
     """
 
-    def __init__(self, tables: Iterable[Table], fresh: bool = False) -> None:
+    def __init__(self, tables: Iterable[Table], fresh: bool = False,
+                 dialect: str = "sqlite") -> None:
         self._tables = {t.name: t for t in tables}
         self._rows = {name: _Rows() for name in self._tables}
         # A row dict's key and its values in column order, taken in C (hot paths).
         self._key = {t.name: itemgetter(*t.key) for t in tables}
         self._values = {t.name: itemgetter(*t.names) for t in tables}
         if fresh:
-            for rows in self._rows.values():
+            for name, rows in self._rows.items():
                 rows.stored = set()
+                if self._tables[name].by_rowid(dialect):
+                    rows.rowids = {}
         self.tx: Tx | None = None
         self.seq = 0  # the notification id of the event being applied
         self.case_id = ""  # its case's id, as text (the key of by-case tables)
@@ -193,11 +224,15 @@ class Page:
             return
         names = table.names
         width = len(table.key)
+        params: list[Any]
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
-            if width == 1:
+            if rows.rowids is not None:  # no key index yet
+                where = f"rowid IN ({', '.join('?' for _ in chunk)})"
+                params = [rows.rowids[k] for k in chunk]
+            elif width == 1:
                 where = f"{table.key[0]} IN ({', '.join('?' for _ in chunk)})"
-                params: list[Any] = list(chunk)
+                params = list(chunk)
             else:
                 one = "(" + " AND ".join(f"{k} = ?" for k in table.key) + ")"
                 where = " OR ".join(one for _ in chunk)
@@ -223,6 +258,8 @@ class Page:
             rows.new.add(key)
             if stored is not None:
                 stored.add(key)
+                if rows.rowids is not None:
+                    rows.rowids[key] = len(rows.rowids) + 1
         cache[key] = row
         rows.dirty[key] = row
 
@@ -239,31 +276,66 @@ class Page:
 
     def flush(self, tx: Tx) -> None:
         """Write what the page changed; the caller commits it with the tracking position."""
+        apply_writes(tx, self.writes())
+
+    def writes(self) -> list[Write]:
+        """What the page changed, as rows to write (``apply_writes``), taken out of it."""
+        out: list[Write] = []
         for name, spec in self._tables.items():
             rows = self._rows[name]
-            if rows.dirty:
+            if rows.dirty and rows.rowids is not None:
+                values, rowids = self._values[name], rows.rowids
+                out.append(("replace", spec,
+                            [(rowids[k], *values(r)) for k, r in rows.dirty.items()]))
+                rows.new.clear()
+                rows.dirty.clear()
+            elif rows.dirty:
                 values, new = self._values[name], rows.new
                 if len(new) == len(rows.dirty):  # a rebuild: every row is new
-                    _insert(tx, spec, list(map(values, rows.dirty.values())))
-                    new.clear()
+                    out.append(("insert", spec, list(map(values, rows.dirty.values()))))
                 elif new:
-                    _insert(tx, spec, [values(r) for k, r in rows.dirty.items() if k in new])
-                    _write(tx, spec, [values(r) for k, r in rows.dirty.items() if k not in new])
-                    new.clear()
+                    out.append(("insert", spec,
+                                [values(r) for k, r in rows.dirty.items() if k in new]))
+                    out.append(("write", spec,
+                                [values(r) for k, r in rows.dirty.items() if k not in new]))
                 else:
-                    _write(tx, spec, list(map(values, rows.dirty.values())))
+                    out.append(("write", spec, list(map(values, rows.dirty.values()))))
+                new.clear()
                 rows.dirty.clear()
             if rows.appended:
-                _insert(tx, spec, rows.appended)
-                rows.appended.clear()
+                out.append(("insert", spec, rows.appended))
+                rows.appended = []
             if rows.counts:
-                _write(tx, spec, [(*key, n) for key, n in rows.counts.items()])
+                out.append(("write", spec, [(*key, n) for key, n in rows.counts.items()]))
                 rows.counts.clear()
             if len(rows.cache) > CACHE_LIMIT:
                 for key in list(islice(rows.cache, len(rows.cache) - CACHE_LIMIT // 2)):
                     del rows.cache[key]
                 if rows.stored is not None and len(rows.stored) > STORED_LIMIT:
                     rows.stored = None
+                    if rows.rowids is not None:  # from the next page on, rows by key
+                        rows.rowids = None
+                        out.append(("key index", spec, []))
+        return out
+
+
+# One table's rows to write: ("insert", table, rows) for keys not in the table (appended or
+# known new), ("write", table, rows) for rows that may be there (upserted, counts added),
+# ("replace", table, rows) for rows with their rowid first, ("key index", table, []).
+Write = tuple[str, Table, list[tuple[Any, ...]]]
+
+
+def apply_writes(tx: Tx, writes: Iterable[Write]) -> None:
+    """Write a page's rows (``Page.writes``) in the caller's transaction."""
+    for kind, spec, rows in writes:
+        if kind == "insert":
+            _insert(tx, spec, rows)
+        elif kind == "write":
+            _write(tx, spec, rows)
+        elif kind == "replace":
+            tx.executemany(spec.replace_sql(), rows)
+        else:
+            tx.execute(spec.key_index_ddl())
 
 
 def _insert(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:

@@ -169,27 +169,30 @@ class Runner:
         tx.execute("INSERT INTO projection_tracking (name, position, version) VALUES (?, 0, ?)",
                    (p.name, p.version))
 
-    def _index(self, tx: Tx) -> None:
-        """Create the secondary indexes missing from projections caught up to the head.
+    def _index(self, tx: Tx, names: set[str] | None = None) -> None:
+        """Create the indexes missing from projections caught up to the head (or ``names``).
 
         Tables created empty get their indexes after the pages that fill them (a sort per
         index, not a b-tree insert at a random place per row). Until then they are still
         correct, only slower to query; every runner's set-up makes any that are missing.
         """
-        wanted = [t for p in self.projections if p.name in self._unindexed for t in p.tables
-                  if t.indexes]
-        self._unindexed.clear()
+        names = set(self._unindexed) if names is None else names & self._unindexed
+        self._unindexed -= names
+        dialect = self.db.dialect
+        wanted = [t for p in self.projections if p.name in names for t in p.tables
+                  if t.index_names(dialect)]
         if not wanted:
             return
-        if self.db.dialect == "sqlite":
+        if dialect == "sqlite":
             found = tx.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         else:
             found = tx.execute("SELECT indexname FROM pg_indexes "
                                "WHERE schemaname = current_schema()")
         have = {name for (name,) in found}
         for table in wanted:
-            for name, statement in zip(table.index_names(), table.index_ddl()):
-                if name not in have:
+            for name, statement in zip(table.index_names(dialect), table.index_ddl(dialect)):
+                if name not in have and not (name == table.key_index
+                                             and _has_unique_key(tx, table.name)):
                     tx.execute(statement)
 
     def _reset(self, tx: Tx, p: Projection) -> None:
@@ -228,6 +231,13 @@ class Runner:
             positions = {name: pos for name, (pos, _) in self._stored(tx).items()}
         positions = {p.name: positions[p.name] for p in self.projections}
         start, stop = min(positions.values(), default=0), self.source.head()
+        # A projection whose rebuild stopped part-way (its page gone with the error) is
+        # written by key from here on, which needs its key index first.
+        stopped = {name for name in self._unindexed
+                   if name not in self._fresh and name not in self._pages}
+        if stopped:
+            with self.db.writer() as tx:
+                self._index(tx, stopped)
         applied = 0
         size = self.page_size or (BULK_PAGE_SIZE if stop - start > 2 * BULK_PAGE_SIZE
                                   else PAGE_SIZE)
@@ -269,7 +279,8 @@ class Runner:
                 self._advance(tx, p.name, position, last)
                 page = self._pages.get(p.name)
                 if page is None:
-                    page = self._pages[p.name] = Page(p.tables, fresh=p.name in self._fresh)
+                    page = self._pages[p.name] = Page(p.tables, fresh=p.name in self._fresh,
+                                                      dialect=self.db.dialect)
                     self._fresh.discard(p.name)
                 page.tx = tx
                 page.case_ids = [case_id for _, case_id, _ in mine]
@@ -292,3 +303,9 @@ class Runner:
             raise ProjectionConflict(
                 f"projection {name} was moved by another process while catching up; "
                 "run catch-up again")
+
+
+def _has_unique_key(tx: Tx, table: str) -> bool:
+    """Whether a SQLite table already has a unique index (its key's, made with the table by
+    earlier versions of ``Table.ddl``)."""
+    return any(row[2] for row in tx.execute(f"PRAGMA index_list({table})"))

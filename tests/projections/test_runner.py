@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from projections import all_projections
-from projections.db import SqliteDb
+from projections.db import SqliteDb, store_db
 from projections.ledger import Ledger
 from projections.runner import ProjectionConflict, Runner
 from tests.projections.helpers import dump
@@ -36,21 +36,29 @@ class Boom(Exception):
     pass
 
 
+def _fail_at(projection, n: int):
+    """Make ``projection`` raise ``Boom`` at the ``n``-th event it applies (the ones before
+    are applied); returns the function that makes it whole again."""
+    real_apply, seen = projection.apply, []
+
+    def apply_then_fail(event, page):
+        seen.append(event)
+        if len(seen) == n:
+            raise Boom(f"injected after {n - 1} events")
+        real_apply(event, page)
+
+    projection.apply = apply_then_fail
+
+    def heal() -> None:
+        projection.apply = real_apply
+
+    return heal
+
+
 def test_a_failed_catch_up_resumes_to_exactly_the_uninterrupted_result(cases, clock):
     RandomHistory(cases, clock, seed=11).run(120)
     failing = all_projections()
-    ledger = failing[0]
-    seen = 0
-    real_apply = ledger.apply
-
-    def apply_then_fail(event, page):
-        nonlocal seen
-        seen += 1
-        if seen == 75:
-            raise Boom("injected after 74 events")
-        real_apply(event, page)
-
-    ledger.apply = apply_then_fail  # type: ignore[method-assign]
+    _fail_at(failing[0], 75)
     runner = Runner(cases, failing, page_size=30)
     with pytest.raises(Boom):
         runner.catch_up()
@@ -68,6 +76,55 @@ def test_a_failed_catch_up_resumes_to_exactly_the_uninterrupted_result(cases, cl
     uninterrupted = SqliteDb.memory()
     Runner(cases, all_projections(), uninterrupted, page_size=30).catch_up()
     assert dump(runner.db) == dump(uninterrupted)
+
+
+def test_a_rebuild_stopped_by_an_error_resumes_in_the_same_runner(cases, clock):
+    """As the worker goes on after an error: the tables the failed rebuild created are now
+    written by key, so their key indexes (on SQLite made after a rebuild) come first."""
+    RandomHistory(cases, clock, seed=14).run(120)
+    projections = all_projections()
+    healed = _fail_at(projections[0], 75)
+    runner = Runner(cases, projections, page_size=30)
+    with pytest.raises(Boom):
+        runner.rebuild()
+    healed()
+    RandomHistory(cases, clock, seed=15).run(20)  # and more events meanwhile
+    runner.catch_up()
+
+    uninterrupted = SqliteDb.memory()
+    Runner(cases, all_projections(), uninterrupted, page_size=30).catch_up()
+    assert dump(runner.db) == dump(uninterrupted)
+
+
+def test_a_sqlite_table_made_with_its_key_inline_keeps_one_unique_index(tmp_path, clock):
+    """Stores made before keys became separate indexes keep their tables as they are."""
+    from api.settings import Settings
+    from api.wiring import open_cases
+
+    service = open_cases(Settings(sqlite_path=tmp_path / "old.db", database_url=None),
+                         clock=clock)
+    try:
+        RandomHistory(service, clock, seed=16).run(40)
+        runner = Runner(service, [Ledger()])
+        runner.catch_up()
+        table = Ledger.tables[0]
+        with runner.db.writer() as tx:  # the table as the older ddl made it
+            tx.execute(f"DROP TABLE {table.name}")
+            columns = ", ".join(f"{n} {k}" for n, k in table.columns)
+            tx.execute(f"CREATE TABLE {table.name} ({columns}, UNIQUE ({table.key[0]}))")
+            tx.execute("UPDATE projection_tracking SET position = 0 WHERE name = 'ledger'")
+        later = Runner(service, [Ledger()], page_size=10)
+        later.catch_up()
+        RandomHistory(service, clock, seed=17).run(10)
+        later.catch_up()  # rows rewritten by key, through the inline unique key
+        with later.db.transaction() as tx:
+            unique = [row for row in tx.execute(f"PRAGMA index_list({table.name})") if row[2]]
+        assert len(unique) == 1
+        rebuilt = SqliteDb.memory()
+        Runner(service, [Ledger()], rebuilt).catch_up()
+        assert dump(later.db, ["ledger"]) == dump(rebuilt, ["ledger"])
+    finally:
+        service.shutdown()
 
 
 def test_two_runners_cannot_both_apply_the_same_page(cases, clock):
@@ -129,17 +186,11 @@ def _index_names(db):
 
 def test_secondary_indexes_come_after_the_last_page_or_with_the_next_runner(cases, clock):
     RandomHistory(cases, clock, seed=12).run(120)
-    wanted = {name for p in all_projections() for t in p.tables for name in t.index_names()}
+    dialect = store_db(cases).dialect
+    wanted = {name for p in all_projections() for t in p.tables
+              for name in t.index_names(dialect)}
     failing = all_projections()
-    real_apply, seen = failing[0].apply, []
-
-    def apply_then_fail(event, page):
-        seen.append(event)
-        if len(seen) == 75:
-            raise Boom("injected")
-        real_apply(event, page)
-
-    failing[0].apply = apply_then_fail  # type: ignore[method-assign]
+    _fail_at(failing[0], 75)
     runner = Runner(cases, failing, page_size=30)
     with pytest.raises(Boom):
         runner.rebuild()
