@@ -47,7 +47,7 @@ class Table:
         return [name for name, _ in self.columns]
 
     def ddl(self, dialect: str = "sqlite") -> str:
-        """The table itself, with its key (secondary indexes: ``index_ddl``)."""
+        """The table itself, with its key (but a SQLite keyed table's: ``index_ddl``)."""
         cols = ", ".join(f"{name} {kind}" for name, kind in self.columns)
         key = ", ".join(self.key)
         if dialect != "sqlite":
