@@ -76,8 +76,9 @@ class Result:
     # The raw read's speed right after the rebuild over right before it (``raw`` is the
     # faster of the two): how far the machine's speed moved during the rebuild.
     drift: float = 1.0
-    # µs per case event over the rebuild's first and last pages (large histories only).
-    pages: tuple[float, float, int] | None = None
+    # Over the rebuild's first and last pages (large histories only): µs per case event
+    # of each, and the last over the first with the machine's speed taken out.
+    pages: tuple[float, float, float, int] | None = None
 
     @property
     def ratio(self) -> float:
@@ -214,7 +215,7 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
         head = service.recorder.max_notification_id()
 
         def between_raw_reads(label: str, rebuild: Callable[[Progress], Any],
-                              pages: Callable[..., Any] = _first_and_last_pages) -> Result:
+                              per_page: bool = True) -> Result:
             # This machine's speed drifts by tens of percent within minutes: each rebuild
             # is compared with raw reads just before and just after it, not one made
             # earlier, and with the faster of the two (the ratio never gains by a slow one).
@@ -222,15 +223,15 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
             store.checkpoint()
             before, _ = timed(lambda: read_all(service, decode=False))
             store.checkpoint()
-            marks: list[tuple[float, int]] = [(time.perf_counter(), 0)]
-            seconds, cpu = timed(partial(rebuild, lambda done, _total: marks.append(
-                (time.perf_counter(), done))))
+            marks = PageMarks(calibrate=per_page)
+            seconds, cpu = timed(partial(rebuild, marks))
+            seconds, cpu = seconds - marks.calibrating, cpu - marks.calibrating
             store.checkpoint()
             after, _ = timed(lambda: read_all(service, decode=False))
             load = os.getloadavg()[0]
             result = Result(label, size, n, n / min(before, after), n / decoded,
                             n / seconds, decoded_cpu / n, cpu / n, load, before / after,
-                            pages(marks, n / head))
+                            marks.first_and_last(n / head) if per_page else None)
             say(f"{label} {size:,}: rebuild {n / seconds:,.0f} events/s, ÷ raw "
                 f"{result.raw_ratio:.2f} (load {load:.1f})")
             return result
@@ -244,7 +245,7 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
                 # (Its progress is the slowest group's: no pages to compare.)
                 results.append(between_raw_reads(f"{kind}, {processes} processes", partial(
                     _rebuild_in_processes, partial(open_cases, store.settings), processes),
-                    pages=lambda *_: None))
+                    per_page=False))
         return results
     finally:
         store.close()
@@ -255,23 +256,56 @@ def _rebuild_in_processes(open_service: Callable[[], Any], processes: int,
     return rebuild_in_processes(open_service, processes=processes, progress=progress)
 
 
-def _first_and_last_pages(marks: list[tuple[float, int]], case_share: float
-                          ) -> tuple[float, float, int] | None:
-    """µs per case event over the first and the last eighth of a rebuild's full pages (at
-    least 8 pages), from its progress marks ``(time, notification ids done)``: whether the cost
-    per event grows as the tables fill, within one run rather than between two."""
-    spans = [(t1 - t0, (d1 - d0) * case_share)
-             for (t0, d0), (t1, d1) in pairwise(marks) if d1 > d0]
-    if spans and spans[-1][1] < 0.9 * max(e for _, e in spans):
-        spans.pop()  # a last, shorter page: its commit is shared by fewer events
-    if len(spans) < 8:
-        return None
-    k = len(spans) // 8
+class PageMarks:
+    """A rebuild's progress callback: when each page ended and, with ``calibrate``, how fast
+    the machine was just then (a fixed piece of Python work, timed; not counted in the
+    rebuild). With it the cost per event of the first and the last pages can be compared
+    with the machine's drift taken out (it moves by tens of percent within minutes)."""
 
-    def micros(part: list[tuple[float, float]]) -> float:
-        return sum(t for t, _ in part) / sum(e for _, e in part) * 1e6
+    def __init__(self, calibrate: bool) -> None:
+        self.calibrate = calibrate
+        self.marks: list[tuple[float, int, float]] = [
+            (time.perf_counter(), 0, _machine_time() if calibrate else 0.0)]
+        self.calibrating = 0.0  # seconds spent timing the machine, inside the rebuild
 
-    return micros(spans[:k]), micros(spans[-k:]), k
+    def __call__(self, done: int, _total: int) -> None:
+        took = _machine_time() if self.calibrate else 0.0
+        self.calibrating += took
+        self.marks.append((time.perf_counter(), done, took))
+
+    def first_and_last(self, case_share: float) -> tuple[float, float, float, int] | None:
+        """µs per case event over the first and the last eighth of the full pages (at least
+        8 pages), and the last over the first in units of the machine's speed then."""
+        # (page seconds, its case events, the machine's time for the fixed work around it)
+        spans = [(t1 - t0 - c1, (d1 - d0) * case_share, (c0 + c1) / 2)
+                 for (t0, d0, c0), (t1, d1, c1) in pairwise(self.marks) if d1 > d0]
+        if spans and spans[-1][1] < 0.9 * max(e for _, e, _ in spans):
+            spans.pop()  # a last, shorter page: its commit is shared by fewer events
+        if len(spans) < 8:
+            return None
+        k = len(spans) // 8
+        first, last = spans[:k], spans[-k:]
+
+        def micros(part: list[tuple[float, float, float]]) -> float:
+            return sum(t for t, _, _ in part) / sum(e for _, e, _ in part) * 1e6
+
+        def in_machine_units(part: list[tuple[float, float, float]]) -> float:
+            return sum(t / c for t, _, c in part) / sum(e for _, e, _ in part)
+
+        return micros(first), micros(last), in_machine_units(last) / in_machine_units(first), k
+
+
+def _machine_time() -> float:
+    """Seconds this machine takes just now for a fixed piece of dict and string work like the
+    handlers' (the fastest of three tries, about 10 ms in all)."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        rows: dict[str, dict[str, Any]] = {}
+        for i in range(1500):
+            rows[str(i)] = {"case_id": str(i), "n": i, "state": "found"}
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def table(results: Sequence[Result]) -> str:
@@ -337,8 +371,9 @@ def report(results: Sequence[Result], args: argparse.Namespace, demo_events: int
                           f"{mine[0].stored:,} → {mine[-1].micros:.1f} at {mine[-1].stored:,} "
                           f"stored events (×{mine[-1].micros / mine[0].micros:.2f})")
     within = [f"- {r.store} {r.stored:,}: {r.pages[0]:.1f} µs per event over the first "
-              f"{r.pages[2]} pages, {r.pages[1]:.1f} over the last {r.pages[2]} "
-              f"(×{r.pages[1] / r.pages[0]:.2f})" for r in results if r.pages]
+              f"{r.pages[3]} pages, {r.pages[1]:.1f} over the last {r.pages[3]} "
+              f"(×{r.pages[1] / r.pages[0]:.2f}; ×{r.pages[2]:.2f} with the machine's speed "
+              "taken out)" for r in results if r.pages]
     with psycopg.connect(PG_URL) as conn:
         pg_version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -382,7 +417,9 @@ def report(results: Sequence[Result], args: argparse.Namespace, demo_events: int
         *linear,
         "",
         ("Cost per case event within one rebuild, its first pages against its last (the "
-         "tables grow from empty to full in between; the same minutes of the same machine):"),
+         "tables grow from empty to full in between). The machine's speed is timed at every "
+         "page's end on a fixed piece of Python work (`PageMarks`, not counted in the "
+         "rebuild); the second figure divides each page's time by it:"),
         *within,
         "",
     ])
