@@ -16,6 +16,7 @@ with what else the machine was doing, from a little slower to 1.4x faster.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -86,6 +87,12 @@ _shared: Any = None
 def _started(lock: Any, shared: Any) -> None:
     global _opening, _shared
     _opening, _shared = lock, shared
+    # A forked worker inherits the parent's SIGTERM handler (an application's or a
+    # benchmark's graceful-exit one). The pool ends its workers with SIGTERM once the work
+    # is done, and a handler that does not end one, or an exit that gets stuck part-way,
+    # left the pool's join waiting for ever (seen once in a benchmark run). Workers end at
+    # once instead; their work is over by then, or rolled back with the transaction.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _rebuild_slot(open_service: OpenService, names: list[str], slot: int) -> int:

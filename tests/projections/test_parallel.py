@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 from functools import partial
 
 from api.wiring import open_cases
-from projections import all_projections
+from projections import all_projections, parallel
 from projections.db import SqliteDb, store_db
 from projections.parallel import groups, rebuild_in_processes
 from projections.runner import Runner
@@ -39,3 +41,18 @@ def test_a_rebuild_in_two_processes_equals_one_runner(cases, clock, settings):
     # progress never passes the head, and ends with every group done
     assert seen and all(done <= total <= source.head() for done, total in seen)
     assert seen[-1][0] == seen[-1][1] > 0
+
+
+def test_a_worker_ends_at_sigterm_whatever_the_parent_does_with_it():
+    """The pool ends workers still waiting for work with SIGTERM; a forked worker inherits
+    the parent's handler (an application's, or the benchmark's graceful exit), which must
+    not keep it alive: the pool's join would wait for ever."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)  # the parent ignores it
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(1, initializer=parallel._started,
+                          initargs=(context.Lock(), context.Array("q", [0, 0], lock=False))
+                          ) as pool:
+            assert pool.apply(signal.getsignal, (signal.SIGTERM,)) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
