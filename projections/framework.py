@@ -16,6 +16,7 @@ Three kinds of table:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
@@ -168,9 +169,10 @@ class _Rows:
     new: set[Any] = field(default_factory=set)  # dirty keys known to be absent from the table
     # Every key in the table, while all its rows passed through this page (a table the run
     # created empty): a key not here is not in the table, no query needed. None otherwise.
-    stored: set[Any] | None = None
-    # Each stored key's rowid, while the table has no key index yet (a SQLite table this
-    # run created): rows are written and read back by rowid. None otherwise.
+    stored: AbstractSet[Any] | None = None
+    # Each stored key's rowid (``stored`` is then its keys), while the table has no key
+    # index yet (a SQLite table this run created): rows are written and read back by
+    # rowid. None otherwise.
     rowids: dict[Any, int] | None = None
 
 
@@ -193,9 +195,11 @@ class Page:
         self._values = {t.name: itemgetter(*t.names) for t in tables}
         if fresh:
             for name, rows in self._rows.items():
-                rows.stored = set()
                 if self._tables[name].by_rowid(dialect):
                     rows.rowids = {}
+                    rows.stored = rows.rowids.keys()
+                else:
+                    rows.stored = set()
         self.tx: Tx | None = None
         self.seq = 0  # the notification id of the event being applied
         self.case_id = ""  # its case's id, as text (the key of by-case tables)
@@ -256,10 +260,10 @@ class Page:
         # as new, without the cost of an upsert (PostgreSQL: straight COPY, no staging).
         if known is None or (known is _MISSING and stored is not None and key not in stored):
             rows.new.add(key)
-            if stored is not None:
-                stored.add(key)
-                if rows.rowids is not None:
-                    rows.rowids[key] = len(rows.rowids) + 1
+            if rows.rowids is not None:
+                rows.rowids[key] = len(rows.rowids) + 1
+            elif stored is not None:
+                stored.add(key)  # type: ignore[attr-defined]
         cache[key] = row
         rows.dirty[key] = row
 
@@ -276,37 +280,31 @@ class Page:
 
     def flush(self, tx: Tx) -> None:
         """Write what the page changed; the caller commits it with the tracking position."""
-        apply_writes(tx, self.writes())
-
-    def writes(self) -> list[Write]:
-        """What the page changed, as rows to write (``apply_writes``), taken out of it."""
-        out: list[Write] = []
         for name, spec in self._tables.items():
             rows = self._rows[name]
             if rows.dirty and rows.rowids is not None:
                 values, rowids = self._values[name], rows.rowids
-                out.append(("replace", spec,
-                            [(rowids[k], *values(r)) for k, r in rows.dirty.items()]))
+                tx.executemany(spec.replace_sql(),
+                               [(rowids[k], *values(r)) for k, r in rows.dirty.items()])
                 rows.new.clear()
                 rows.dirty.clear()
             elif rows.dirty:
                 values, new = self._values[name], rows.new
                 if len(new) == len(rows.dirty):  # a rebuild: every row is new
-                    out.append(("insert", spec, list(map(values, rows.dirty.values()))))
+                    _insert(tx, spec, list(map(values, rows.dirty.values())))
+                    new.clear()
                 elif new:
-                    out.append(("insert", spec,
-                                [values(r) for k, r in rows.dirty.items() if k in new]))
-                    out.append(("write", spec,
-                                [values(r) for k, r in rows.dirty.items() if k not in new]))
+                    _insert(tx, spec, [values(r) for k, r in rows.dirty.items() if k in new])
+                    _write(tx, spec, [values(r) for k, r in rows.dirty.items() if k not in new])
+                    new.clear()
                 else:
-                    out.append(("write", spec, list(map(values, rows.dirty.values()))))
-                new.clear()
+                    _write(tx, spec, list(map(values, rows.dirty.values())))
                 rows.dirty.clear()
             if rows.appended:
-                out.append(("insert", spec, rows.appended))
-                rows.appended = []
+                _insert(tx, spec, rows.appended)
+                rows.appended.clear()
             if rows.counts:
-                out.append(("write", spec, [(*key, n) for key, n in rows.counts.items()]))
+                _write(tx, spec, [(*key, n) for key, n in rows.counts.items()])
                 rows.counts.clear()
             if len(rows.cache) > CACHE_LIMIT:
                 for key in list(islice(rows.cache, len(rows.cache) - CACHE_LIMIT // 2)):
@@ -315,27 +313,7 @@ class Page:
                     rows.stored = None
                     if rows.rowids is not None:  # from the next page on, rows by key
                         rows.rowids = None
-                        out.append(("key index", spec, []))
-        return out
-
-
-# One table's rows to write: ("insert", table, rows) for keys not in the table (appended or
-# known new), ("write", table, rows) for rows that may be there (upserted, counts added),
-# ("replace", table, rows) for rows with their rowid first, ("key index", table, []).
-Write = tuple[str, Table, list[tuple[Any, ...]]]
-
-
-def apply_writes(tx: Tx, writes: Iterable[Write]) -> None:
-    """Write a page's rows (``Page.writes``) in the caller's transaction."""
-    for kind, spec, rows in writes:
-        if kind == "insert":
-            _insert(tx, spec, rows)
-        elif kind == "write":
-            _write(tx, spec, rows)
-        elif kind == "replace":
-            tx.executemany(spec.replace_sql(), rows)
-        else:
-            tx.execute(spec.key_index_ddl())
+                        tx.execute(spec.key_index_ddl())
 
 
 def _insert(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
