@@ -69,8 +69,10 @@ def catch_up(names: list[str] | None = typer.Argument(
     runner = Runner(service(), by_names(names))
     with progress_bar("catching up") as advance:
         read = runner.catch_up(advance)
+    # A projection's position is the last case event it applied, which may be short of the
+    # log's head (the head's own row can be another aggregate's): say what it means.
     typer.echo(f"applied {read} events; {', '.join(p.name for p in runner.projections)} "
-               f"at {runner.source.head()}")
+               f"up to date with the log (head {runner.source.head()})")
 
 
 @app.command("rebuild")

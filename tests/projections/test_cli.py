@@ -26,6 +26,7 @@ def test_status_catch_up_and_rebuild(store, monkeypatch, capsys):
     assert code == 0 and out.count("not built") == every
     code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "catch-up")
     assert code == 0 and "applied 3 events" in out
+    assert f"up to date with the log (head {store.recorder.max_notification_id()})" in out
     _, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "status")
     assert out.count("up to date") == every
     code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "rebuild", "ledger", "risk")
