@@ -259,11 +259,12 @@ class Page:
         # A key read as absent (or never seen in a table this run created) is inserted
         # as new, without the cost of an upsert (PostgreSQL: straight COPY, no staging).
         if known is None or (known is _MISSING and stored is not None and key not in stored):
-            rows.new.add(key)
-            if rows.rowids is not None:
+            if rows.rowids is not None:  # written by rowid: no insert/upsert split
                 rows.rowids[key] = len(rows.rowids) + 1
-            elif stored is not None:
-                stored.add(key)  # type: ignore[attr-defined]
+            else:
+                rows.new.add(key)
+                if stored is not None:
+                    stored.add(key)  # type: ignore[attr-defined]
         cache[key] = row
         rows.dirty[key] = row
 
@@ -286,7 +287,6 @@ class Page:
                 values, rowids = self._values[name], rows.rowids
                 tx.executemany(spec.replace_sql(),
                                [(rowids[k], *values(r)) for k, r in rows.dirty.items()])
-                rows.new.clear()
                 rows.dirty.clear()
             elif rows.dirty:
                 values, new = self._values[name], rows.new

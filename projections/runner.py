@@ -174,7 +174,10 @@ class Runner:
 
         Tables created empty get their indexes after the pages that fill them (a sort per
         index, not a b-tree insert at a random place per row). Until then they are still
-        correct, only slower to query; every runner's set-up makes any that are missing.
+        correct, only slower to query; every runner's set-up makes any that are missing. A
+        SQLite keyed table's unique key is one of them: until it exists, only the page that
+        created the table writes it (by rowid), and anything else writing by key makes it
+        first (``catch_up``).
         """
         names = set(self._unindexed) if names is None else names & self._unindexed
         self._unindexed -= names
