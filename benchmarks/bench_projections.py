@@ -208,10 +208,8 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
         store.fill(copies(rows, size))
         service = store.service
         n = read_all(service, decode=False)  # also warms the caches for every measure
-        raw, _ = timed(lambda: read_all(service, decode=False))
         decoded, decoded_cpu = timed(lambda: read_all(service, decode=True))
-        say(f"{kind} {size:,}: {n:,} case events; raw {n / raw:,.0f}/s, decoded "
-            f"{n / decoded:,.0f}/s; rebuilding")
+        say(f"{kind} {size:,}: {n:,} case events; decoded {n / decoded:,.0f}/s; rebuilding")
         head = service.recorder.max_notification_id()
 
         def between_raw_reads(label: str, rebuild: Callable[[Progress], Any],
@@ -231,7 +229,7 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
             load = os.getloadavg()[0]
             result = Result(label, size, n, n / min(before, after), n / decoded,
                             n / seconds, decoded_cpu / n, cpu / n, load, before / after,
-                            marks.first_and_last(n / head) if per_page else None)
+                            marks.first_and_last(n / head))
             say(f"{label} {size:,}: rebuild {n / seconds:,.0f} events/s, ÷ raw "
                 f"{result.raw_ratio:.2f} (load {load:.1f})")
             return result
@@ -284,6 +282,8 @@ class PageMarks:
     def first_and_last(self, case_share: float) -> tuple[float, float, float, int] | None:
         """µs per case event over the first and the last eighth of the full pages (at least
         8 pages), and the last over the first in units of the machine's speed then."""
+        if not self.calibrate:
+            return None
         # (page seconds, its case events, the machine's time for the fixed work around it)
         spans = [(t1 - t0 - c1, (d1 - d0) * case_share, (c0 + c1) / 2)
                  for (t0, d0, c0), (t1, d1, c1) in pairwise(self.marks) if d1 > d0]
