@@ -17,7 +17,9 @@ Measured in the same run, on the same store, over the same notifications
 - decoded read: the same plus the library's ``mapper.to_domain_event`` (what a reader that
   decodes as the library does pays; the runner decodes with orjson, ``projections/decoding.py``);
 - rebuild: ``Runner(all_projections()).rebuild()``: decode once, apply to the six read
-  models, write their rows and tracking in one transaction per page.
+  models, write their rows and tracking in one transaction per page;
+- at the smallest size, the same without projection logic (``Floor``): the runner's read
+  and decode alone, then also writing the rows the rebuild left in the tables.
 The figures are rebuild events/s over raw-read events/s (the issue's goal: at least 1/3) and
 over decoded-read events/s, and the cost per event at 10^5 against 10^6 (linear growth keeps
 it flat).
@@ -37,7 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from itertools import pairwise
@@ -53,8 +55,17 @@ from api.settings import Settings
 from api.wiring import open_cases
 from domain.clock import FixedClock
 from projections import all_projections
+from projections.db import store_db
+from projections.framework import Table, insert_rows
 from projections.parallel import rebuild_in_processes
-from projections.runner import BULK_PAGE_SIZE, CASE_TOPICS, Progress, Runner
+from projections.runner import (
+    BULK_PAGE_SIZE,
+    CASE_TOPICS,
+    EventSource,
+    Progress,
+    Runner,
+    cyclic_gc_paused,
+)
 
 PG_URL = os.environ.get("HAZARDFLOW_BENCH_DATABASE_URL",
                         "postgresql://postgres@127.0.0.1:5432/test")
@@ -199,9 +210,10 @@ def timed(work: Callable[[], Any]) -> tuple[float, float]:
 
 
 def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[[str], None],
-            alone: bool = False, processes: int = 1) -> list[Result]:
+            alone: bool = False, processes: int = 1, floor: bool = False) -> list[Result]:
     """All projections rebuilt together (also split over ``processes``, and, if ``alone``,
-    each one by itself), each rebuild between two raw reads of the same events."""
+    each one by itself), each rebuild between two raw reads of the same events; with
+    ``floor``, also the same reading, decoding and writing without projection logic."""
     store = Store(kind, workdir)
     try:
         say(f"{kind} {size:,}: writing copies of the demo history")
@@ -243,6 +255,15 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
             # them (measured: that read ran at 0.54-0.65 of the speed of the one before the
             # rebuild with the runner alive, 0.77-0.94 without).
             results.append(between_raw_reads(label, partial(_rebuild, service, projections)))
+            if len(projections) > 1 and floor:  # the rows it needs are in the tables now
+                for what, tables in (("read and decode only", []), (
+                        "read, decode and write only", [t for p in projections
+                                                        for t in p.tables])):
+                    bare = Floor(service, tables, n)
+                    try:
+                        results.append(between_raw_reads(f"{kind}: {what}", bare.run))
+                    finally:
+                        bare.drop()
             if len(projections) > 1 and processes > 1:
                 # (Its progress is the slowest group's: no pages to compare.)
                 results.append(between_raw_reads(f"{kind}, {processes} processes", partial(
@@ -255,6 +276,52 @@ def measure(kind: str, rows: list[Row], size: int, workdir: Path, say: Callable[
 
 def _rebuild(service: Any, projections: list[Any], progress: Progress) -> int:
     return Runner(service, projections).rebuild(progress)
+
+
+class Floor:
+    """What a rebuild costs without its projection logic: the runner's reading and decoding
+    of every case event, and writing the rows the read models hold after a rebuild into
+    empty twins of their tables (same DDL, indexes made at the end, one transaction per
+    page), with nothing in between. With no tables, reading and decoding alone. A lower
+    bound for a rebuild of these read models by this runner (a rebuild also writes a keyed
+    row again in each later page that changes it): what is left of the goal once the
+    events are read and the rows written is what the projections' logic may cost."""
+
+    def __init__(self, service: Any, tables: Sequence[Table], case_events: int) -> None:
+        self.service, self.db = service, store_db(service)
+        self.pages = max(1, math.ceil(case_events / BULK_PAGE_SIZE))  # as the runner reads
+        dialect = self.db.dialect
+        self.twins = [(replace(t, name=f"floor_{t.name}"), t) for t in tables]
+        self.contents: list[tuple[Table, list[tuple[Any, ...]]]] = []
+        with self.db.writer() as tx:
+            for twin, table in self.twins:
+                tx.execute(f"DROP TABLE IF EXISTS {twin.name}")
+                tx.execute(twin.ddl(dialect))
+                rows = tx.execute(f"SELECT {', '.join(table.names)} FROM {table.name}")
+                self.contents.append((twin, rows))
+
+    def run(self, progress: Progress) -> int:
+        source = EventSource(self.service)
+        head, pages, applied = source.head(), self.pages, 0
+        with cyclic_gc_paused(pages > 1):  # as the runner's rebuild
+            for page, (last, events) in enumerate(source.pages(0, head, BULK_PAGE_SIZE)):
+                with self.db.writer() as tx:
+                    for twin, rows in self.contents:
+                        share = math.ceil(len(rows) / pages)
+                        insert_rows(tx, twin, rows[page * share:(page + 1) * share])
+                applied += len(events)
+                progress(last, head)
+        with self.db.writer() as tx:
+            for twin, _ in self.twins:
+                for statement in twin.index_ddl(self.db.dialect):
+                    tx.execute(statement)
+        return applied
+
+    def drop(self) -> None:
+        self.contents.clear()
+        with self.db.writer() as tx:
+            for twin, _ in self.twins:
+                tx.execute(f"DROP TABLE IF EXISTS {twin.name}")
 
 
 def _rebuild_in_processes(open_service: Callable[[], Any], processes: int,
@@ -359,8 +426,10 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     with tempfile.TemporaryDirectory(dir=os.environ.get("HAZARDFLOW_BENCH_DIR")) as work:
         for kind in stores:
             for size in sizes:
-                alone = args.per_projection and size == min(sizes)
-                results += measure(kind, rows, size, Path(work), say, alone, args.processes)
+                smallest = size == min(sizes)
+                results += measure(kind, rows, size, Path(work), say,
+                                   args.per_projection and smallest, args.processes,
+                                   floor=smallest)
     elapsed = time.perf_counter() - started
     text = report(results, args, len(rows), elapsed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -409,7 +478,10 @@ def report(results: Sequence[Result], args: argparse.Namespace, demo_events: int
         "first event, one transaction per page (a row `X alone` rebuilds only X; a row "
         "`N processes` splits the projections over N processes with "
         "`projections.parallel.rebuild_in_processes`, each reading and decoding the log "
-        "itself). "
+        "itself; the rows `read and decode only` and `read, decode and write only` are `Floor`: "
+        "the runner's reading and decoding of the same events with no projection logic, "
+        "and the same plus writing the rows the rebuild left in the tables into empty twins "
+        "of them, a page's share per transaction, indexes at the end). "
         "The runner decodes with its own orjson decoder (`projections/decoding.py`, equal "
         "results, about two thirds of the library's time). rebuild ÷ decoded compares with a "
         "reader that decodes as the library does; rebuild ÷ raw is the issue's literal ratio "

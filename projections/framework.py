@@ -291,17 +291,17 @@ class Page:
             elif rows.dirty:
                 values, new = self._values[name], rows.new
                 if len(new) == len(rows.dirty):  # a rebuild: every row is new
-                    _insert(tx, spec, list(map(values, rows.dirty.values())))
+                    insert_rows(tx, spec, list(map(values, rows.dirty.values())))
                     new.clear()
                 elif new:
-                    _insert(tx, spec, [values(r) for k, r in rows.dirty.items() if k in new])
+                    insert_rows(tx, spec, [values(r) for k, r in rows.dirty.items() if k in new])
                     _write(tx, spec, [values(r) for k, r in rows.dirty.items() if k not in new])
                     new.clear()
                 else:
                     _write(tx, spec, list(map(values, rows.dirty.values())))
                 rows.dirty.clear()
             if rows.appended:
-                _insert(tx, spec, rows.appended)
+                insert_rows(tx, spec, rows.appended)
                 rows.appended.clear()
             if rows.counts:
                 _write(tx, spec, [(*key, n) for key, n in rows.counts.items()])
@@ -316,8 +316,8 @@ class Page:
                         tx.execute(spec.key_index_ddl())
 
 
-def _insert(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
-    """Rows whose keys are not in the table (appended, or known new)."""
+def insert_rows(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
+    """Rows whose keys are not in the table (appended, or known new), in column order."""
     if not rows:
         return
     copy = getattr(tx, "copy", None)
@@ -333,7 +333,7 @@ def _write(tx: Tx, spec: Table, rows: list[tuple[Any, ...]]) -> None:
     SQLite runs in process: ``executemany`` is fast. Over PostgreSQL's protocol every row
     of an ``executemany`` costs a bind/execute round (~70 µs of client CPU measured), so
     rows are streamed with ``COPY`` into a temporary staging table merged with one
-    ``INSERT ... SELECT ... ON CONFLICT`` (rows known to be new go straight in: ``_insert``).
+    ``INSERT ... SELECT ... ON CONFLICT`` (rows known to be new go straight in: ``insert_rows``).
     """
     if not rows:
         return

@@ -105,7 +105,7 @@ def _both_forms(stored_id: UUID | str) -> tuple[str, UUID]:
 
 
 @contextmanager
-def _cyclic_gc_paused(long: bool) -> Iterator[None]:
+def cyclic_gc_paused(long: bool) -> Iterator[None]:
     """Pause Python's cyclic garbage collector during a long catch-up.
 
     Decoded events and cached rows hold no reference cycles (a 10^5-event rebuild left
@@ -244,7 +244,7 @@ class Runner:
         applied = 0
         size = self.page_size or (BULK_PAGE_SIZE if stop - start > 2 * BULK_PAGE_SIZE
                                   else PAGE_SIZE)
-        with _cyclic_gc_paused(stop - start > size):
+        with cyclic_gc_paused(stop - start > size):
             for last, events in self.source.pages(start, stop, size):
                 try:
                     applied += self._apply_page(last, events, positions)
