@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
@@ -36,7 +37,11 @@ def routers() -> list[APIRouter]:
 
 class BodyLimit:
     """Answers 413 for a body over ``limit`` bytes, declared or streamed, before any route
-    reads it. Evidence uploads have their own, larger ``upload_limit``."""
+    reads it. Evidence uploads have their own, larger ``upload_limit``.
+
+    A streamed body is counted as it is received; past the limit, reading it fails, and
+    whatever the app then answers (FastAPI turns any failure to read a body into its own
+    400) is replaced by the 413, unless the app had already begun its answer."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, upload_limit: int = 0) -> None:
         self.app = app
@@ -53,20 +58,39 @@ class BodyLimit:
             await self._too_large(scope, receive, send, limit)
             return
         received = 0
+        exceeded = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
+                exceeded = True
                 raise errors.PayloadTooLarge(f"the body is over {limit} bytes")
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # the app's answer to a body it could not read: the 413 replaces it
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except errors.PayloadTooLarge:
+            if started:
+                raise
+        if exceeded and not started:
+            await self._too_large(scope, receive, send, limit)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send,
                          limit: int) -> None:
-        response = errors.problem(413, "content-too-large", f"the body is over {limit} bytes")
+        detail = f"the body is over {limit} bytes"
+        if scope["path"].startswith(errors.OPEN311_PREFIX + "/"):
+            response = JSONResponse([{"code": 413, "description": detail}], status_code=413)
+        else:
+            response = errors.problem(413, "content-too-large", detail)
         await response(scope, receive, send)
 
 

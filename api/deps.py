@@ -5,6 +5,7 @@ Each is an ``Annotated`` dependency so a route's signature says what it needs.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -113,13 +114,18 @@ IdempotencyKeyHeader = Annotated[str | None, Header(
                 "original response and records nothing new", max_length=200)]
 
 
+_VERSION_TAG = re.compile(r'(?:W/)?("?)([0-9]{1,9})\1')
+
+
 def parse_if_match(if_match: str | None) -> int | None:
+    """A version, bare or as an entity tag (``3``, ``"3"``, ``W/"3"``). ASCII digits only:
+    a header is read as Latin-1, where ``str.isdigit`` also takes superscripts."""
     if if_match is None:
         return None
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
+    match = _VERSION_TAG.fullmatch(if_match.strip())
+    if match is None:
         raise BadRequest(f"If-Match must be a case version number, not {if_match!r}")
-    return int(text)
+    return int(match.group(2))
 
 
 def parse_idempotency_key(idempotency_key: str | None) -> str | None:

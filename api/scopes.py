@@ -34,7 +34,8 @@ SEPARATOR = "-"
 
 
 class OutOfScope(CaseNotFound):
-    """The case exists but lies outside the caller's jurisdiction: answered as not found."""
+    """The case exists but lies outside the caller's jurisdiction: answered as not found,
+    naming the case as the caller named it (its id for a number would tell that it exists)."""
 
 
 def parent_unit(unit: str) -> str:
@@ -100,10 +101,11 @@ def can_see(actor: Actor, place: Mapping[str, Any], department: str | None) -> b
     return False
 
 
-def require_visible(actor: Actor, case: Any) -> None:
-    """Raise OutOfScope (404) unless ``case`` is in the caller's territory."""
+def require_visible(actor: Actor, case: Any, ref: str | None = None) -> None:
+    """Raise OutOfScope (404) unless ``case`` is in the caller's territory; ``ref`` is the
+    id or number the caller asked for, which the error names as an unknown one would be."""
     if not can_see(actor, case.place, case.department):
-        raise OutOfScope(case.id)
+        raise OutOfScope(case.id if ref is None else str(ref).strip())
 
 
 def require_may_report_at(actor: Actor, grid: str, community: str) -> None:
@@ -177,7 +179,7 @@ class CasePlaces:
         if place is None or actor.role in DEPARTMENT_ROLES:
             case = cases.get_case(case_id)
             self.remember(case.id, case.place)
-            require_visible(actor, case)
+            require_visible(actor, case, ref)
         elif not can_see(actor, place, None):
-            raise OutOfScope(case_id)
+            raise OutOfScope(ref.strip())
         return case_id

@@ -146,7 +146,7 @@ def get_case(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response
              ) -> CaseOut:
     """The case now, at a version, or as recorded at ``as_of``. ``ETag`` is its version."""
     current = cases.get_case(case)
-    scopes.require_visible(actor, current)
+    scopes.require_visible(actor, current, case)
     shown = current if version is None and as_of is None else cases.get_case(
         current.id, version=version, as_of=as_of)
     response.headers["ETag"] = f'"{shown.version}"'
@@ -158,5 +158,5 @@ def get_case(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response
 def history(case: CaseRef, actor: ActorDep, cases: CasesDep) -> list[HistoryEntryOut]:
     """Every recorded event of the case, oldest first: who, what, when, and why."""
     current = cases.get_case(case)
-    scopes.require_visible(actor, current)
+    scopes.require_visible(actor, current, case)
     return [HistoryEntryOut.of(e) for e in cases.history(current.id)]

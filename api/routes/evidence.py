@@ -89,7 +89,7 @@ def attach_evidence(
     """Store photos or documents by content hash and record them on the case (one event).
     Allowed types are sniffed from the content (JPEG, PNG, WebP, HEIC, PDF by default)."""
     current = cases.get_case(case)
-    scopes.require_visible(actor, current)
+    scopes.require_visible(actor, current, case)
     if len(files) > MAX_FILES:
         raise DomainError(f"at most {MAX_FILES} files per upload")
     result, refs = attach(cases, blobs, current.id, actor,

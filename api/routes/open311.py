@@ -269,7 +269,7 @@ def _request(case: HazardCase, updated: str) -> ServiceRequest:
 
 def _load(cases: Any, actor: Actor, number: str) -> ServiceRequest:
     case = cases.get_case(number)
-    scopes.require_visible(actor, case)
+    scopes.require_visible(actor, case, number)
     return _request(case, cases.history(case.id)[-1].recorded_at)
 
 

@@ -1,0 +1,121 @@
+"""Edge cases found by probing the running API as its clients would: what a caller outside
+a case's scope can learn from a 404, header values that are not plain ASCII, bodies streamed
+without a declared length."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests import factories as f
+from tests.api.conftest import Api, report_body
+from tests.api.test_errors import assert_problem
+
+V2 = "/open311/v2"
+
+
+# -- a 404 for a case outside the caller's scope says no more than one for no case ----------
+
+def test_out_of_scope_case_by_number_reads_like_an_unknown_number(api: Api) -> None:
+    case = api.report()
+    number, unknown = case["number"], "HZ-2026-999999"
+    requests = [
+        lambda ref: api.get(f"/api/cases/{ref}", "grid_worker-x"),
+        lambda ref: api.get(f"/api/cases/{ref}/history", "grid_worker-x"),
+        lambda ref: api.post(f"/api/cases/{ref}/comment", "grid_worker-x", {"text": "hi"}),
+        lambda ref: api.client.post(  # not the plain input api.fastpath serves
+            f"/api/cases/{ref}/comment", content=b'{"text": "hi"}', headers=api.auth(
+                "grid_worker-x", **{"Content-Type": "application/json; charset=utf-8"})),
+    ]
+    for send in requests:
+        hidden = assert_problem(send(number), 404)
+        missing = assert_problem(send(unknown), 404)
+        assert case["case_id"] not in hidden["detail"]
+        assert hidden["detail"] == missing["detail"].replace(unknown, number)
+        assert hidden["type"] == missing["type"]
+
+
+def test_open311_out_of_scope_request_reads_like_an_unknown_one(api: Api) -> None:
+    case = api.report()
+    key = {"api_key": api.tokens["grid_worker-x"]}
+    [hidden] = api.client.get(f"{V2}/requests/{case['number']}.json", params=key).json()
+    [missing] = api.client.get(f"{V2}/requests/HZ-2026-999999.json", params=key).json()
+    assert case["case_id"] not in hidden["description"]
+    assert hidden == {**missing, "description": missing["description"].replace(
+        "HZ-2026-999999", case["number"])}
+
+
+# -- header values a client can send -----------------------------------------------------------
+
+def _raw(api: Api, method: str, path: str, body: bytes, headers: dict[str, Any]) -> Any:
+    """A request whose header bytes reach the app as sent (the TestClient re-encodes a
+    non-ASCII header value as UTF-8)."""
+    import asyncio
+
+    import httpx
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=api.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, path, content=body, headers=headers)
+
+    return asyncio.run(send())
+
+
+@pytest.mark.parametrize("value", [b"\xb2", b'"\xb9"', b"1\xb2", b'W/"\xb3"', b'"1'])
+@pytest.mark.parametrize("content_type", ["application/json",
+                                          "application/json; charset=utf-8"])
+def test_malformed_if_match_is_400_not_500(api: Api, value: bytes, content_type: str) -> None:
+    """Latin-1 superscripts are digits to ``str.isdigit`` but not to ``int``, and an entity
+    tag needs both its quotes. The plain content type goes through ``api.fastpath``, the
+    other through the FastAPI route."""
+    case_id = f.report(api.cases)
+    headers = {**api.auth("street_supervisor"), "Content-Type": content_type,
+               "If-Match": value}
+    response = _raw(api, "POST", f"/api/cases/{case_id}/comment", b'{"text": "a"}', headers)
+    assert_problem(response, 400)
+    assert len(api.cases.history(case_id)) == 1
+
+
+# -- bodies streamed without a declared length -------------------------------------------------
+
+def _chunks(body: bytes, size: int = 16_384) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
+def _streamed(api: Api, path: str, body: bytes, **headers: Any):  # type: ignore[no-untyped-def]
+    return api.client.post(path, content=_chunks(body), headers=headers)
+
+
+def test_oversized_body_streamed_without_a_length_is_413(api: Api) -> None:
+    import json
+
+    case_id = f.report(api.cases)
+    big = json.dumps({**report_body(), "description": "x" * 300_000}).encode()
+    json_type = {"Content-Type": "application/json"}
+    assert_problem(_streamed(api, "/api/cases", big,
+                             **api.auth("grid_worker", **json_type)), 413)
+    comment = json.dumps({"text": "x" * 300_000}).encode()
+    assert_problem(_streamed(api, f"/api/cases/{case_id}/comment", comment,
+                             **api.auth("street_supervisor", **json_type)), 413)
+    assert len(api.cases.history(case_id)) == 1
+    # a small streamed body is still served
+    small = _streamed(api, f"/api/cases/{case_id}/comment", b'{"text": "a"}',
+                      **api.auth("street_supervisor", **json_type))
+    assert small.status_code == 200, small.text
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_open311_oversized_body_is_413_in_the_specifications_array(api: Api,
+                                                                   streamed: bool) -> None:
+    form = (f"api_key={api.tokens['grid_worker']}&service_code=blocked_fire_exit"
+            f"&address_string=x&description={'a' * 300_000}").encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = (_streamed(api, f"{V2}/requests.json", form, **headers) if streamed
+                else api.client.post(f"{V2}/requests.json", content=form, headers=headers))
+    assert response.status_code == 413, response.text
+    [item] = response.json()
+    assert item["code"] == 413 and item["description"]
