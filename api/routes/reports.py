@@ -87,9 +87,12 @@ def _scoped(report: Report, actor: Actor) -> Report:
 
 
 def _narrowed(actor: Actor, **wanted: Any) -> dict[str, Any]:
-    """Filter values: the caller's own area where the report filters by it."""
+    """Filter values: the caller's own area where the report filters by it and the caller
+    named none. A value the caller named is kept even outside their area, where it
+    matches no row ``_scoped`` keeps: replaced by their own area, it answered rows of
+    another community or grid than the one asked for."""
     area = scopes.area_filter(actor)
-    return {k: (area.get(k) or v) if k in ("community", "grid") else v
+    return {k: (area.get(k) if v is None else v) if k in ("community", "grid") else v
             for k, v in wanted.items()}
 
 

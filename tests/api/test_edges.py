@@ -119,3 +119,25 @@ def test_open311_oversized_body_is_413_in_the_specifications_array(api: Api,
     assert response.status_code == 413, response.text
     [item] = response.json()
     assert item["code"] == 413 and item["description"]
+
+
+# -- a filter outside the caller's area selects nothing, not the caller's own area -------------
+
+@pytest.mark.parametrize("who,filters", [
+    ("safety_officer", {"community": "YS-C02"}),
+    ("grid_worker", {"grid": "YS-C01-G02"}),
+    ("grid_worker", {"community": "YS-C02"}),
+])
+def test_a_filter_outside_the_callers_area_matches_nothing(api: Api, who: str,
+                                                           filters: dict[str, str]) -> None:
+    f.report(api.cases, 1)
+    f.to_notified(api.cases, 2)
+    assert api.get("/api/cases", who).json()["total"] == 2  # the caller's own area
+    page = api.get("/api/cases", who, **filters).json()
+    assert (page["total"], page["items"]) == (0, [])
+    takes = {"/api/ledger": {"community", "grid"}, "/api/risk": {"community"},
+             "/api/stats": {"community"}}
+    for path, keys in takes.items():
+        if set(filters) <= keys:
+            rows = api.get(path, who, **filters).json()["rows"]
+            assert rows == [], path
