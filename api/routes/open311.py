@@ -177,11 +177,19 @@ def service_definition(service_code: Annotated[str, Path(max_length=60)]) -> Ser
     ])
 
 
+class UnknownService(CaseNotFound):
+    """A service_code that is no hazard category: 404, as the specification lists it."""
+
+    def __init__(self, code: str) -> None:
+        DomainError.__init__(self, f"no service with service_code {code!r}")
+        self.case = code
+
+
 def _category(code: str) -> Category:
     try:
         return Category(code)
     except ValueError:
-        raise CaseNotFound(f"service_code {code!r}") from None
+        raise UnknownService(code) from None
 
 
 # -- filing a request ------------------------------------------------------------------------

@@ -141,3 +141,18 @@ def test_a_filter_outside_the_callers_area_matches_nothing(api: Api, who: str,
         if set(filters) <= keys:
             rows = api.get(path, who, **filters).json()["rows"]
             assert rows == [], path
+
+
+def test_open311_unknown_service_code_is_named_as_a_service(api: Api) -> None:
+    key = api.tokens["grid_worker"]
+    for response in (
+        api.client.get(f"{V2}/services/ufo.json"),
+        api.client.get(f"{V2}/requests.json", params={"api_key": key, "service_code": "ufo"}),
+        api.client.post(f"{V2}/requests.json", data={
+            "api_key": key, "service_code": "ufo", "description": "x", "address_string": "y"}),
+    ):
+        assert response.status_code == 404, response.text
+        [item] = response.json()
+        assert item["code"] == 404
+        assert "service_code 'ufo'" in item["description"]
+        assert "case" not in item["description"]
