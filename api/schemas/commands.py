@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 
 from api.schemas.common import Code, MediaType, Sha256, Strict, text
 from domain.values import (
@@ -36,6 +36,18 @@ Reference = text(100)
 CaseRef = text(64, 0)
 Prose = text(2000)
 OptionalProse = text(2000, 0)
+
+
+def _sane_year(value: date) -> date:
+    # Checked on the year as given, before anything converts it to UTC: 0001-01-01T00:00
+    # +08:00 or 9999-12-31T23:59-14:00 has no UTC instant (OverflowError, a 500).
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("year must be between 2000 and 2100")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_sane_year)]
+Instant = Annotated[AwareDatetime, AfterValidator(_sane_year)]
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -89,7 +101,7 @@ class CommandIn(Strict):
 
     model_config = _examples({"occurred_at": WHEN})
 
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None, description="business time, with an offset; default: when recorded")
 
     def params(self) -> dict[str, Any]:
@@ -122,7 +134,7 @@ class NotifyIn(CommandIn):
                               "deadline": "2026-03-09"})
 
     party: PartyIn
-    deadline: date | None = Field(default=None, description="default: by the deadline policy")
+    deadline: Day | None = Field(default=None, description="default: by the deadline policy")
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "party": self.party.value(), "deadline": self.deadline}
@@ -193,7 +205,7 @@ class RecordEnforcementIn(CommandIn):
 class OrderRectificationIn(CommandIn):
     model_config = _examples({"deadline": "2026-03-16", "reason": "责令限期整改"})
 
-    deadline: date | None = None
+    deadline: Day | None = None
     reason: OptionalProse = ""
 
     def params(self) -> dict[str, Any]:
@@ -235,15 +247,8 @@ class ReopenIn(CommandIn):
 class ExtendDeadlineIn(CommandIn):
     model_config = _examples({"deadline": "2026-03-20", "reason": "需采购消防器材"})
 
-    deadline: date
+    deadline: Day
     reason: Prose
-
-    @field_validator("deadline")
-    @classmethod
-    def _sane_year(cls, value: date) -> date:
-        if not 2000 <= value.year <= 2100:
-            raise ValueError("deadline year must be between 2000 and 2100")
-        return value
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "deadline": self.deadline, "reason": self.reason}

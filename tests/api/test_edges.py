@@ -156,3 +156,32 @@ def test_open311_unknown_service_code_is_named_as_a_service(api: Api) -> None:
         assert item["code"] == 404
         assert "service_code 'ufo'" in item["description"]
         assert "case" not in item["description"]
+
+
+# -- instants and days a client can type -------------------------------------------------------
+
+@pytest.mark.parametrize("occurred_at", [
+    "0001-01-01T00:00:00+14:00",  # no UTC instant: before year 1
+    "0001-01-01T07:59:59+08:00",
+    "9999-12-31T23:59:59-14:00",  # no UTC instant: after year 9999
+    "0001-01-01T00:00:00-14:00",  # an instant, but no hazard was found in year 1
+])
+def test_occurred_at_outside_the_years_served_is_422_not_500(api: Api,
+                                                            occurred_at: str) -> None:
+    case_id = f.report(api.cases)
+    before = api.cases.recorder.max_notification_id()
+    assert_problem(api.post(f"/api/cases/{case_id}/comment", "street_supervisor",
+                            {"text": "a", "occurred_at": occurred_at}), 422)
+    assert_problem(api.post("/api/cases", "grid_worker",
+                            report_body(2, occurred_at=occurred_at)), 422)
+    assert api.cases.recorder.max_notification_id() == before
+
+
+@pytest.mark.parametrize("deadline", ["9999-12-31", "0001-01-01"])
+def test_a_notice_deadline_outside_the_years_served_is_422(api: Api, deadline: str) -> None:
+    """As an extension's deadline always was."""
+    case_id = f.report(api.cases)
+    assert_problem(api.post(f"/api/cases/{case_id}/notify", "safety_officer",
+                            {"party": {"name": "x", "role": "owner"}, "deadline": deadline}),
+                   422)
+    assert api.cases.get_case(case_id).state == "found"
