@@ -30,11 +30,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from api import scopes
 from api.deps import CasesDep, TokenCache, get_tokens
 from api.errors import OPEN311_PREFIX
+from api.schemas.commands import sane_year
 from domain.case import HazardCase, top_state
 from domain.errors import CaseNotFound, DomainError
 from domain.timeutil import LOCAL_TZ, end_of_local_day
@@ -248,6 +249,10 @@ def _place(actor: Actor, grid: str | None, place_id: str | None, name: str | Non
 
 # -- reading requests ------------------------------------------------------------------------
 
+# A year as given, checked before any comparison converts it to UTC (0001-01-01T00:00+14:00
+# has no UTC instant: OverflowError, a 500).
+Moment = Annotated[datetime, AfterValidator(sane_year)]
+
 def _request(case: HazardCase, updated: str) -> ServiceRequest:
     closed = top_state(case.state) == "closed"
     notes = [label("state", case.state, "zh")]
@@ -296,7 +301,7 @@ def list_requests(
     service_request_id: Annotated[str | None, Query(max_length=2000,
                                                     description="comma-separated ids")] = None,
     service_code: Annotated[str | None, Query(max_length=60)] = None,
-    start_date: datetime | None = None, end_date: datetime | None = None,
+    start_date: Moment | None = None, end_date: Moment | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
 ) -> list[ServiceRequest]:
     """Requests inside the caller's jurisdiction (at most 1,000), newest first."""

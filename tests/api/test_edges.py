@@ -185,3 +185,15 @@ def test_a_notice_deadline_outside_the_years_served_is_422(api: Api, deadline: s
                             {"party": {"name": "x", "role": "owner"}, "deadline": deadline}),
                    422)
     assert api.cases.get_case(case_id).state == "found"
+
+
+@pytest.mark.parametrize("param", ["start_date", "end_date"])
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_open311_dates_without_a_utc_instant_are_400_not_500(api: Api, param: str,
+                                                             when: str) -> None:
+    api.report()
+    response = api.client.get(f"{V2}/requests.json",
+                              params={"api_key": api.tokens["leader"], param: when})
+    assert response.status_code == 400, response.text
+    [item] = response.json()
+    assert item["code"] == 400 and param in item["description"]
