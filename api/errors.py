@@ -90,6 +90,8 @@ def _version(_: Request, error: Exception) -> JSONResponse:
 
 def _duplicate(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, ProbableDuplicate)
+    if error.number is None:  # outside the caller's territory (``scopes``): not named
+        return problem(409, "probable-duplicate", str(error))
     return problem(409, "probable-duplicate", str(error), existing_case_id=str(error.case_id),
                    existing_number=error.number)
 

@@ -19,11 +19,12 @@ module only draws the territory. A case outside the territory is reported as not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from domain.errors import CaseNotFound, DomainError, NotPermitted
+from domain.errors import CaseNotFound, DomainError, NotPermitted, ProbableDuplicate
 from domain.values import Actor, Department, Role
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.VOLUNTEER, Role.PROPERTY_STAFF})
@@ -114,6 +115,21 @@ def require_may_report_at(actor: Actor, grid: str, community: str) -> None:
     if not can_see(actor, {"grid": grid, "community": community}, None):
         raise NotPermitted(f"{actor.id} ({actor.role.value}, {actor.unit}) may not report "
                            f"in grid {grid}")
+
+
+@contextmanager
+def duplicates_told_in_scope(actor: Actor, cases: Any) -> Iterator[None]:
+    """Around a report: a probable duplicate the reporter may not see (a place id that has
+    an open case recorded in another grid) is told without its id and number, as any case
+    out of scope is answered as not found. That an open case of the category is recorded
+    at the place is all they learn; they may still confirm the hazard as new."""
+    try:
+        yield
+    except ProbableDuplicate as duplicate:
+        existing = cases.get_case(duplicate.case_id)
+        if can_see(actor, existing.place, existing.department):
+            raise
+        raise ProbableDuplicate(None, None) from None
 
 
 def area_filter(actor: Actor) -> dict[str, str]:

@@ -57,11 +57,14 @@ class IdempotencyMismatch(DomainError):
 
 
 class ProbableDuplicate(DomainError):
-    """A report names a place and category that already have an open case."""
+    """A report names a place and category that already have an open case (``case_id`` and
+    ``number`` None: one the reporter may not see, told without naming it)."""
 
-    def __init__(self, case_id: Any, number: str) -> None:
+    def __init__(self, case_id: Any, number: str | None) -> None:
+        which = (f"open case {number}" if number is not None
+                 else "an open case outside your area")
         super().__init__(
-            f"probable duplicate of open case {number} at the same place and category; "
+            f"probable duplicate of {which} at the same place and category; "
             "confirm it is a new hazard to report it anyway"
         )
         self.case_id = case_id

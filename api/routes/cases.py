@@ -78,7 +78,8 @@ async def run_report(command: CommandContext, actor: Actor, body: ReportIn) -> C
 
 def _report(cases: HazardCases, actor: Actor, body: ReportIn,
             idempotency_key: str | None) -> CommandResult:
-    return cases.report(actor, command_id=idempotency_key, **body.params())
+    with scopes.duplicates_told_in_scope(actor, cases):
+        return cases.report(actor, command_id=idempotency_key, **body.params())
 
 
 async def run_command(command: CommandContext, actor: Actor, ref: str, trigger: str,

@@ -225,8 +225,9 @@ def create_request(
     place = _place(actor, grid, place_id, place_name, place_kind, lat, long, address_string)
     scopes.require_may_report_at(actor, place.grid, place.community)
     text = description.strip() + (f"\n[media_url] {media_url.strip()}" if media_url else "")
-    result = cases.report(actor, place=place, category=category.value,
-                          severity=severity.value, description=text)
+    with scopes.duplicates_told_in_scope(actor, cases):
+        result = cases.report(actor, place=place, category=category.value,
+                              severity=severity.value, description=text)
     return [RequestCreated(service_request_id=result.number,
                            service_notice=f"已上报, 编号 {result.number}")]
 

@@ -11,7 +11,7 @@ from api.accounts import Accounts, Unauthenticated
 from api.app import create_app
 from api.deps import TokenCache
 from tests import factories as f
-from tests.api.conftest import Api, TestClient, report_body
+from tests.api.conftest import Api, TestClient, place_body, report_body
 
 
 def assert_problem(response: Any, status: int) -> dict[str, Any]:
@@ -104,6 +104,21 @@ def test_probable_duplicate_is_409_naming_the_open_case(api: Api) -> None:
                                                                    first["number"])
     again = api.post("/api/cases", "grid_worker", report_body(5, confirm_new=True))
     assert again.status_code == 201
+
+
+def test_probable_duplicate_out_of_scope_is_409_without_naming_the_case(api: Api) -> None:
+    first = api.report(6)  # in grid YS-C01-G01
+    elsewhere = report_body(6, place=place_body(6, grid="YS-C01-G02"))  # same place id
+    response = api.post("/api/cases", "grid_worker-x", elsewhere)
+    body = assert_problem(response, 409)
+    assert body["type"].endswith("/probable-duplicate")
+    assert "existing_case_id" not in body and "existing_number" not in body
+    assert first["number"] not in response.text and first["case_id"] not in response.text
+    # the community's officer sees the open case: it is named to them
+    named = assert_problem(api.post("/api/cases", "safety_officer", report_body(6)), 409)
+    assert named["existing_number"] == first["number"]
+    confirmed = api.post("/api/cases", "grid_worker-x", {**elsewhere, "confirm_new": True})
+    assert confirmed.status_code == 201, confirmed.text
 
 
 def test_separation_of_duties_is_403(api: Api) -> None:

@@ -73,3 +73,14 @@ def test_errors_are_the_specifications_array(api: Api) -> None:
     error(api.client.get(f"{V2}/requests/HZ-2026-999999.json",
                          params={"api_key": api.tokens["leader"]}), 404)
     error(api.client.get(f"{V2}/requests.json"), 403)
+
+
+def test_a_duplicate_outside_the_callers_area_is_not_named(api: Api) -> None:
+    first = file(api, **{"attribute[place_id]": "P-0311", "attribute[grid]": f.GRID})
+    number = first.json()[0]["service_request_id"]
+    again = file(api, "grid_worker-x", **{"attribute[place_id]": "P-0311",
+                                          "attribute[grid]": "YS-C01-G02"})
+    assert again.status_code == 400, again.text
+    assert "duplicate" in again.json()[0]["description"] and number not in again.text
+    named = file(api, **{"attribute[place_id]": "P-0311", "attribute[grid]": f.GRID})
+    assert number in named.json()[0]["description"]
