@@ -161,7 +161,14 @@ class HazardCases:
         try:
             case = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
-            raise CaseNotFound(ref) from None
+            if version is None:
+                raise CaseNotFound(ref) from None
+            case = None
+        if version is not None and (case is None or case.version != version):
+            # The library answers a version past the last with the last one, and one below 1
+            # with nothing: name the versions the case has rather than show another or deny it.
+            last = self.history(case_id)[-1].originator_version
+            raise CaseNotFound(f"{ref} at version {version} (its versions are 1 to {last})")
         if not isinstance(case, HazardCase):
             raise CaseNotFound(ref)
         return case

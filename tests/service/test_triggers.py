@@ -178,3 +178,14 @@ def test_case_at_a_past_version_and_time(cases, clock):
     assert cases.get_case(case_id, as_of=clock.now()).state == "notified"
     with pytest.raises(CaseNotFound):
         cases.get_case(case_id, as_of=reported_at - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("version", [0, -1, 3, 99])
+def test_a_version_the_case_does_not_have_is_named_not_another_shown(cases, version):
+    # The library answers a version past the last with the last one, and 0 with nothing:
+    # neither may pass for the version asked for, nor deny that the case exists.
+    case_id = f.report(cases)
+    cases.notify(case_id, f.safety_officer, party=f.landlord)
+    with pytest.raises(CaseNotFound, match=f"at version {version} \\(its versions are 1 to 2\\)"):
+        cases.get_case(case_id, version=version)
+    assert cases.get_case(case_id, version=2).version == 2
