@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from api.cli.case import TOKEN
+from api.cli.case import TOKEN, in_scope
 from api.cli.context import caller, service, settings
 from api.wiring import open_blobs
 from domain.errors import DomainError
@@ -23,12 +23,13 @@ def attach(
 ) -> None:
     """Store files by content hash and record them on the case (one event)."""
     actor = caller(token)
+    case_id = in_scope(case, actor)
     with ExitStack() as stack:
         try:
             opened = [(path.name, stack.enter_context(path.open("rb"))) for path in files]
         except (FileNotFoundError, IsADirectoryError) as error:
             raise DomainError(f"cannot read {error.filename}") from None
-        result, evidence = attach_files(service(), open_blobs(settings()), case, actor,
+        result, evidence = attach_files(service(), open_blobs(settings()), case_id, actor,
                                         opened, note=note, command_id=command_id)
     typer.echo(f"{result.number} {result.state} v{result.version}"
                f"{' (replayed: nothing appended)' if result.replayed else ''}")

@@ -6,16 +6,27 @@ import inspect
 import json
 from datetime import date, datetime
 from typing import Any, Optional
+from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from api import scopes
 from api.cli.context import caller, service
+from api.schemas.commands import ReportIn
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
-from domain.values import Category, Party, PartyRole, Place, PlaceKind, Severity
+from domain.values import Actor, Category, Party, PartyRole, PlaceKind, Severity
 from workflows import lifecycle
+
+# Triggers with a command of their own, and the engine's (run by `hazardflow escalate-due`
+# and the worker): not offered by `case act`, whose options cannot carry them.
+ELSEWHERE = {"report": "use `hazardflow case report`",
+             "attach_evidence": "use `hazardflow case attach CASE FILE...`"}
+ACT_TRIGGERS = tuple(t for t in lifecycle.TRIGGERS if t not in ELSEWHERE and any(
+    role.value != "system" for rule in lifecycle.RULES if rule.trigger == t
+    for role in rule.roles))
 
 app = typer.Typer(help="Report hazards, act on cases, show their history.",
                   no_args_is_help=True)
@@ -64,19 +75,23 @@ def report(
 ) -> None:
     """Report a hazard found on patrol (上报)."""
     actor = caller(token)
-    place = Place(place_id, place_name, place_kind, address, grid, community)
-    result = service().report(
-        actor, place=place, category=category.value, severity=severity.value,
-        description=description, occurred_at=parse_instant(occurred_at),
-        confirm_new=confirm_new, command_id=command_id)
-    typer.echo(f"{result.number} {result.state} v{result.version} ({result.case_id})")
+    # The same checks as POST /api/cases: the body's shape, the role, the reporter's territory.
+    body = ReportIn.model_validate({
+        "place": {"id": place_id, "name": place_name, "kind": place_kind, "address": address,
+                  "grid": grid, "community": community},
+        "category": category, "severity": severity, "description": description,
+        "occurred_at": parse_instant(occurred_at), "confirm_new": confirm_new})
+    lifecycle.next_state("new", "report", actor.role)
+    scopes.require_may_report_at(actor, grid, community)
+    result = service().report(actor, command_id=command_id, **body.params())
+    note = " (replayed: nothing appended)" if result.replayed else ""
+    typer.echo(f"{result.number} {result.state} v{result.version} ({result.case_id}){note}")
 
 
 @app.command("act")
 def act(
     case: str = typer.Argument(..., help="case number (HZ-2026-000123) or id"),
-    trigger: str = typer.Argument(..., help="one of: " + ", ".join(
-        t for t in lifecycle.TRIGGERS if t != "report")),
+    trigger: str = typer.Argument(..., help="one of: " + ", ".join(ACT_TRIGGERS)),
     reason: str | None = typer.Option(None, help="why (required by refuse, escalate, "
                                                     "dismiss, reopen, extend_deadline)"),
     deadline: str | None = typer.Option(None, help="YYYY-MM-DD (notify: default by policy)"),
@@ -116,17 +131,28 @@ def act(
             raise DomainError("--outcome must be passed or failed")
         given["passed"] = outcome == "passed"
     params = _params_for(trigger, given)
-    result = service().act(case, trigger, actor, occurred_at=parse_instant(occurred_at),
+    case_id = in_scope(case, actor)
+    result = service().act(case_id, trigger, actor, occurred_at=parse_instant(occurred_at),
                            expected_version=expected_version, command_id=command_id, **params)
     note = " (replayed: nothing appended)" if result.replayed else ""
     typer.echo(f"{result.number} {result.state} v{result.version}{note}")
 
 
+def in_scope(ref: str, actor: Actor) -> UUID:
+    """The id of case ``ref`` if it lies in the caller's territory, as over HTTP; a case
+    outside it is answered like one that does not exist."""
+    current = service().get_case(ref)
+    scopes.require_visible(actor, current, ref)
+    return current.id
+
+
 def _params_for(trigger: str, given: dict[str, Any]) -> dict[str, Any]:
     """The trigger's own parameters, taken from the options; missing required ones named."""
+    if trigger in ELSEWHERE:
+        raise DomainError(f"{trigger} is not run with `case act`: {ELSEWHERE[trigger]}")
     method = getattr(service(), trigger, None)
-    if trigger not in lifecycle.TRIGGERS or trigger == "report" or method is None:
-        choices = ", ".join(t for t in lifecycle.TRIGGERS if t != "report")
+    if trigger not in lifecycle.TRIGGERS or method is None:
+        choices = ", ".join(ACT_TRIGGERS)
         raise DomainError(f"unknown trigger {trigger!r}; expected one of: {choices}")
     params, missing = {}, []
     common = {"occurred_at", "expected_version", "command_id"}

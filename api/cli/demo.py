@@ -34,9 +34,11 @@ def demo(
     try:
         existing = service.recorder.max_notification_id() or 0
         if existing:
+            elsewhere = ("use another HAZARDFLOW_DATABASE_SCHEMA" if store.database_url else
+                         "delete the file or point HAZARDFLOW_SQLITE_PATH elsewhere")
             raise DomainError(
                 f"{store.describe_store()} already holds {existing} events; the demo needs an "
-                "empty store (delete the file or point HAZARDFLOW_SQLITE_PATH elsewhere)")
+                f"empty store ({elsewhere})")
         where = jurisdiction.build(seed)
         if tokens is not None:
             issued = {a.id: {"role": a.role.value, "unit": a.unit,

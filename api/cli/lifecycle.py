@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from projections.render import print_table
 from workflows import lifecycle
 
 
@@ -25,4 +25,4 @@ def show_lifecycle(
     table = Table(*headers)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    print_table(table)  # at its natural width: a role name cut to '…' would mislead

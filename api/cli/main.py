@@ -56,11 +56,24 @@ def run() -> None:
         app()
     except (DomainError, ValidationError, ValueError, OSError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        if isinstance(error, UnicodeEncodeError) and error.reason == "surrogates not allowed":
+            message = _not_utf8()
         if isinstance(error, ValidationError):
             message = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
         typer.echo(f"error: {message}", err=True)
         sys.exit(2)
+
+
+def _not_utf8() -> str:
+    # Python keeps an argument's undecodable bytes as lone surrogates, which fail only
+    # when the text is stored: name the argument, not the codec's position in a payload.
+    for arg in sys.argv[1:]:
+        if any("\udc80" <= c <= "\udcff" for c in arg):
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            return (f"argument '{shown}' is not UTF-8 text; hazardflow records text as "
+                    "UTF-8 (check the terminal's encoding)")
+    return "some text is not UTF-8; hazardflow records text as UTF-8"
 
 
 if __name__ == "__main__":

@@ -26,8 +26,8 @@ from projections.runner import Progress as OnProgress
 from projections.runner import Runner
 from projections.worker import work
 
-app = typer.Typer(help="Read models (ledger, accountability, audit, risk, stats): status, "
-                       "catch-up, rebuild.", no_args_is_help=True)
+app = typer.Typer(help="Read models (ledger, accountability, audit, risk, stats, escalations): "
+                       "status, catch-up, rebuild.", no_args_is_help=True)
 
 
 @contextmanager

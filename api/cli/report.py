@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from api.cli.case import parse_day
 from api.cli.context import service
 from api.cli.projections import progress_bar
 from domain.errors import DomainError
+from domain.values import Category, Department, Severity
 from projections.accountability import AccountabilityFilter
 from projections.audit import AuditFilter
 from projections.escalations import STATUSES, EscalationsFilter
@@ -20,6 +22,7 @@ from projections.render import FORMATS, LANGS, print_table, render, rich_table
 from projections.reports import check, read
 from projections.risk import RiskFilter
 from projections.stats import StatsFilter
+from workflows import lifecycle
 
 app = typer.Typer(help="Reports from the read models, now or as of a past date (--as-of).",
                   no_args_is_help=True)
@@ -33,6 +36,20 @@ BASIS = typer.Option("recorded", "--basis",
 FORMAT = typer.Option("table", "--format", help=f"one of {', '.join(FORMATS)}")
 LANG = typer.Option("zh", "--lang", help="headings in zh (中文) or en")
 OUT = typer.Option(None, "--out", help="write to this file instead of the terminal")
+
+
+def _month(text: str | None, option: str) -> str | None:
+    # Months are compared as text: '2026-1' would silently select October to December.
+    if text is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise DomainError(f"{option} {text!r} is not a month like 2026-03")
+    return text
+
+
+def _state(text: str | None) -> str | None:
+    states = (*lifecycle.LEAF_STATES, "rectifying")
+    if text is not None and text not in states:
+        raise DomainError(f"unknown state {text!r}; expected one of: {', '.join(states)}")
+    return text
 
 
 def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang: str,
@@ -60,7 +77,8 @@ def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang
 @app.command("ledger")
 def ledger(
     community: str | None = typer.Option(None), grid: str | None = typer.Option(None),
-    category: str | None = typer.Option(None), severity: str | None = typer.Option(None),
+    category: Category | None = typer.Option(None),
+    severity: Severity | None = typer.Option(None),
     state: str | None = typer.Option(None, help="a state, or its top state (rectifying)"),
     overdue: bool | None = typer.Option(None, "--overdue/--not-overdue"),
     found_from: str | None = typer.Option(None, "--from", help="found on or after DATE"),
@@ -69,7 +87,8 @@ def ledger(
     out: Path | None = OUT,
 ) -> None:
     """The hazard ledger (台账): one row per case."""
-    filters = LedgerFilter(community, grid, category, severity, state, overdue,
+    filters = LedgerFilter(community, grid, category and category.value,
+                           severity and severity.value, _state(state), overdue,
                            parse_day(found_from), parse_day(found_to))
     _emit("ledger", filters, as_of, basis, fmt, lang, out)
 
@@ -118,19 +137,21 @@ def stats(
     since: str | None = typer.Option(None, "--from", help="first month, YYYY-MM"),
     until: str | None = typer.Option(None, "--to", help="last month, YYYY-MM"),
     community: str | None = typer.Option(None),
-    category: str | None = typer.Option(None),
+    category: Category | None = typer.Option(None),
     as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
     out: Path | None = OUT,
 ) -> None:
     """Monthly figures per community and category, with rectification and on-time rates."""
-    _emit("stats", StatsFilter(since, until, community, category), as_of, basis, fmt, lang, out)
+    filters = StatsFilter(_month(since, "--from"), _month(until, "--to"), community,
+                          category and category.value)
+    _emit("stats", filters, as_of, basis, fmt, lang, out)
 
 
 @app.command("escalations")
 def escalations(
     view: str = typer.Option("cases", help="cases: one row per escalated case; board: "
                              "counts per department and status"),
-    department: str | None = typer.Option(None, help="one department, e.g. fire"),
+    department: Department | None = typer.Option(None, help="one department, e.g. fire"),
     status: str | None = typer.Option(None, help=", ".join(STATUSES)),
     community: str | None = typer.Option(None),
     overdue: bool = typer.Option(False, "--overdue", help="only acceptances overdue"),
@@ -141,7 +162,7 @@ def escalations(
     returned for rectification, closed; age; acceptances overdue (by the rules in force)."""
     if status is not None and status not in STATUSES:
         raise DomainError(f"unknown status {status!r}; expected one of: {', '.join(STATUSES)}")
-    filters = EscalationsFilter(department=department, status=status, view=view,
+    filters = EscalationsFilter(department=department and department.value, status=status, view=view,
                                 community=community, overdue_only=overdue,
                                 policy=service().policy)
     _emit("escalations", filters, as_of, basis, fmt, lang, out)

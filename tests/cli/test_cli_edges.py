@@ -1,0 +1,157 @@
+"""The command line at its edges: jurisdiction, input the HTTP API refuses, filters, messages.
+
+Each test runs the real ``hazardflow`` process on a fresh SQLite file (``test_cli.run``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.cli.test_cli import run, token  # noqa: F401  (``run`` is a fixture)
+
+PLACE = ("--place-name", "出租屋", "--place-kind", "rental_house",
+         "--category", "flying_wire_charging", "--description", "飞线充电")
+
+
+def report(run, tok: str, place_id: str = "P1", grid: str = "YS-C01-G01",  # noqa: F811
+           community: str = "YS-C01", *extra: str, ok: bool = True):
+    return run("case", "report", "--token", tok, "--place-id", place_id, "--grid", grid,
+               "--community", community, *PLACE, *extra, ok=ok)
+
+
+def refused(done: subprocess.CompletedProcess[str], message: str) -> None:
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.strip() == f"error: {message}"
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_reporter_reports_only_in_their_own_grid(run):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    refused(report(run, gw, "P1", "YS-C02-G01", "YS-C02", ok=False),
+            "li (grid_worker, YS-C01-G01) may not report in grid YS-C02-G01")
+    refused(report(run, gw, "P1", "YS-C01-G01", "YS-C09", ok=False),
+            "grid 'YS-C01-G01' is not a grid of community 'YS-C09' (grid ids are the "
+            "community id, a dash and the grid's own code)")
+    inspector = token(run, "wu", "inspector", "YS-C01")
+    assert "only grid_worker, property_staff, safety_officer, volunteer may report" in report(
+        run, inspector, ok=False).stderr
+    assert "HZ-2026-000001 found v1" in report(run, gw).stdout
+
+
+def test_a_case_outside_the_callers_territory_is_answered_as_unknown(run, tmp_path):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    report(run, gw)
+    other_officer = token(run, "zhao", "safety_officer", "YS-C02")
+    other_worker = token(run, "qian", "grid_worker", "YS-C02-G01")
+    refused(run("case", "act", "HZ-2026-000001", "notify", "--token", other_officer,
+                "--party-name", "王", "--party-role", "landlord", ok=False),
+            "no hazard case HZ-2026-000001")
+    refused(run("case", "act", "HZ-2026-000001", "comment", "--token", other_worker,
+                "--text", "看过了", ok=False), "no hazard case HZ-2026-000001")
+    photo = tmp_path / "p.pdf"
+    photo.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    refused(run("case", "attach", "HZ-2026-000001", str(photo), "--token", other_worker,
+                ok=False), "no hazard case HZ-2026-000001")
+    assert len(run("case", "show", "HZ-2026-000001", "--json").stdout.split('"trigger"')) == 2
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    assert "notified v2" in run("case", "act", "HZ-2026-000001", "notify", "--token", so,
+                                "--party-name", "王", "--party-role", "landlord").stdout
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--place-id", "P 1 !"), "place.id: String should match pattern "
+                              "'^[A-Za-z0-9][A-Za-z0-9_.:-]*$'"),
+    (("--place-id", "P1", "--address", "路" * 301),
+     "place.address: String should have at most 300 characters"),
+])
+def test_a_report_is_refused_the_input_the_http_api_refuses(run, extra, message):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    done = run("case", "report", "--token", gw, "--grid", "YS-C01-G01", "--community",
+               "YS-C01", *PLACE, *extra, ok=False)
+    refused(done, message)
+
+
+def test_a_replayed_report_says_so(run):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    first = report(run, gw, "P1", "YS-C01-G01", "YS-C01", "--command-id", "c-1").stdout
+    again = report(run, gw, "P1", "YS-C01-G01", "YS-C01", "--command-id", "c-1").stdout
+    assert again.strip() == first.strip() + " (replayed: nothing appended)"
+
+
+def test_text_that_is_not_utf8_is_named_not_a_codec_error(run):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    report(run, gw)
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    # bytes as a shell passes them from a terminal in another encoding
+    done = run("case", "act", "HZ-2026-000001", "comment", "--token", so, "--text",
+               b"bad \xff\xfe bytes", ok=False)  # type: ignore[arg-type]
+    refused(done, "argument 'bad \\xff\\xfe bytes' is not UTF-8 text; hazardflow records "
+                  "text as UTF-8 (check the terminal's encoding)")
+    assert run("case", "show", "HZ-2026-000001", "--json").stdout.count('"trigger"') == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("case", "show", "HZ-2026-000001", "--version", "9"),
+     "no hazard case HZ-2026-000001 at version 9 (its versions are 1 to 1)"),
+    (("case", "show", "HZ-2026-000001", "--version", "0"),
+     "no hazard case HZ-2026-000001 at version 0 (its versions are 1 to 1)"),
+    (("case", "act", "HZ-2026-000001", "attach_evidence"),
+     "attach_evidence is not run with `case act`: use `hazardflow case attach CASE FILE...`"),
+    (("report", "stats", "--from", "2026-1"), "--from '2026-1' is not a month like 2026-03"),
+    (("report", "stats", "--to", "2026-13"), "--to '2026-13' is not a month like 2026-03"),
+    (("report", "ledger", "--state", "open"),
+     "unknown state 'open'; expected one of: found, notified, rectifying.in_progress, "
+     "rectifying.awaiting_verification, escalated, closed, rectifying"),
+])
+def test_a_mistake_in_a_show_act_or_report_is_named(run, args, message):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    report(run, gw)
+    if args[1] == "act":
+        args = (*args, "--token", gw)
+    refused(run(*args, ok=False), message)
+
+
+@pytest.mark.parametrize("args", [
+    ("report", "ledger", "--category", "fire"),
+    ("report", "ledger", "--severity", "huge"),
+    ("report", "stats", "--category", "fire"),
+    ("report", "escalations", "--department", "police"),
+])
+def test_a_report_filter_outside_its_choices_is_refused_not_an_empty_report(run, args):  # noqa: F811
+    done = run(*args, ok=False)
+    assert done.returncode == 2 and "Invalid value for" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_lifecycle_table_shows_every_role_in_full_when_piped(run):  # noqa: F811
+    out = run("lifecycle").stdout
+    assert "…" not in out and "street_supervisor" in out
+
+
+def test_demo_on_a_full_postgres_schema_names_the_schema_setting(tmp_path):
+    import os
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    from tests.cli.test_cli import BIN
+    from tests.conftest import PG_URL, _require_postgres
+
+    _require_postgres()
+    schema = f"hf_test_{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, "HAZARDFLOW_DATABASE_URL": PG_URL,
+           "HAZARDFLOW_DATABASE_SCHEMA": schema}
+    try:
+        for expected in (0, 2):
+            done = subprocess.run([str(BIN), "demo", "--cases", "1"], capture_output=True,
+                                  text=True, env=env, cwd=tmp_path, timeout=120)
+            assert done.returncode == expected, done.stderr
+        assert done.stderr.strip().endswith(
+            "the demo needs an empty store (use another HAZARDFLOW_DATABASE_SCHEMA)")
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                sql.Identifier(schema)))
