@@ -51,7 +51,7 @@ def check(service: Any, name: str, as_of: date | None, basis: str) -> Kind:
         raise DomainError(f"unknown basis {basis!r}; expected one of: {', '.join(BASES)}")
     today = local_date(service.clock.now())
     if as_of is not None and as_of > today:
-        raise DomainError(f"--as-of {as_of} is in the future (today is {today})")
+        raise DomainError(f"as-of date {as_of} is in the future (today is {today})")
     return known[name]
 
 
