@@ -14,6 +14,7 @@ from rich.table import Table
 
 from api import scopes
 from api.cli.context import caller, service
+from api.reporting import report_in_scope
 from api.schemas.commands import ReportIn
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
@@ -81,9 +82,7 @@ def report(
                   "grid": grid, "community": community},
         "category": category, "severity": severity, "description": description,
         "occurred_at": parse_instant(occurred_at), "confirm_new": confirm_new})
-    lifecycle.next_state("new", "report", actor.role)
-    scopes.require_may_report_at(actor, grid, community)
-    result = service().report(actor, command_id=command_id, **body.params())
+    result = report_in_scope(service(), actor, command_id=command_id, **body.params())
     note = " (replayed: nothing appended)" if result.replayed else ""
     typer.echo(f"{result.number} {result.state} v{result.version} ({result.case_id}){note}")
 

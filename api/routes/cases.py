@@ -20,6 +20,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from api import scopes
 from api.deps import ActorDep, CasesDep, CommandContext, CommandDep, ReportDep
+from api.reporting import report_in_scope
 from api.schemas.cases import CaseOut, CommandOut, HistoryEntryOut
 from api.schemas.commands import TRIGGER_BODIES, CommandIn, ReportIn
 from api.schemas.common import problem_responses
@@ -69,8 +70,6 @@ async def report(body: ReportIn, actor: ActorDep, command: ReportDep) -> Respons
 
 async def run_report(command: CommandContext, actor: Actor, body: ReportIn) -> CommandResult:
     """The report command behind ``POST /api/cases`` (the route and ``api.fastpath``)."""
-    lifecycle.next_state("new", "report", actor.role)
-    scopes.require_may_report_at(actor, body.place.grid, body.place.community)
     result = await commands.run(_report, command.cases, actor, body, command.idempotency_key)
     command.places.remember(result.case_id, body.place.value().as_dict())
     return result
@@ -78,8 +77,7 @@ async def run_report(command: CommandContext, actor: Actor, body: ReportIn) -> C
 
 def _report(cases: HazardCases, actor: Actor, body: ReportIn,
             idempotency_key: str | None) -> CommandResult:
-    with scopes.duplicates_told_in_scope(actor, cases):
-        return cases.report(actor, command_id=idempotency_key, **body.params())
+    return report_in_scope(cases, actor, command_id=idempotency_key, **body.params())
 
 
 async def run_command(command: CommandContext, actor: Actor, ref: str, trigger: str,

@@ -35,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from api import scopes
 from api.deps import CasesDep, TokenCache, get_tokens
 from api.errors import OPEN311_PREFIX
+from api.reporting import report_in_scope
 from api.schemas.commands import sane_year
 from domain.case import HazardCase, top_state
 from domain.errors import CaseNotFound, DomainError
@@ -223,11 +224,9 @@ def create_request(
     if not (description or "").strip():
         raise DomainError("description is required: say what the hazard is")
     place = _place(actor, grid, place_id, place_name, place_kind, lat, long, address_string)
-    scopes.require_may_report_at(actor, place.grid, place.community)
     text = description.strip() + (f"\n[media_url] {media_url.strip()}" if media_url else "")
-    with scopes.duplicates_told_in_scope(actor, cases):
-        result = cases.report(actor, place=place, category=category.value,
-                              severity=severity.value, description=text)
+    result = report_in_scope(cases, actor, place, category=category.value,
+                             severity=severity.value, description=text)
     return [RequestCreated(service_request_id=result.number,
                            service_notice=f"已上报, 编号 {result.number}")]
 

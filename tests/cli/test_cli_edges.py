@@ -40,6 +40,16 @@ def test_a_reporter_reports_only_in_their_own_grid(run):  # noqa: F811
     assert "HZ-2026-000001 found v1" in report(run, gw).stdout
 
 
+def test_a_duplicate_outside_the_callers_territory_is_not_named(run):  # noqa: F811
+    report(run, token(run, "li", "grid_worker", "YS-C01-G01"))  # HZ-2026-000001 at P1
+    other = token(run, "qian", "grid_worker", "YS-C01-G02")
+    refused(report(run, other, "P1", "YS-C01-G02", ok=False),
+            "probable duplicate of an open case outside your area at the same place and "
+            "category; confirm it is a new hazard to report it anyway")
+    assert "HZ-2026-000002 found v1" in report(run, other, "P1", "YS-C01-G02", "YS-C01",
+                                                "--confirm-new").stdout
+
+
 def test_a_case_outside_the_callers_territory_is_answered_as_unknown(run, tmp_path):  # noqa: F811
     gw = token(run, "li", "grid_worker", "YS-C01-G01")
     report(run, gw)
