@@ -15,7 +15,7 @@ from rich.table import Table
 from api import scopes
 from api.cli.context import caller, service
 from api.reporting import report_in_scope
-from api.schemas.commands import ReportIn
+from api.schemas.commands import ReportIn, sane_year
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
 from domain.values import Actor, Category, Party, PartyRole, PlaceKind, Severity
@@ -44,16 +44,25 @@ def parse_instant(text: str | None) -> datetime | None:
         instant = datetime.fromisoformat(text)
     except ValueError:
         raise DomainError(f"{text!r} is not a date-time like 2026-03-01T09:30") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=LOCAL_TZ)
+    return _served(instant if instant.tzinfo else instant.replace(tzinfo=LOCAL_TZ), text)
 
 
 def parse_day(text: str | None) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise DomainError(f"{text!r} is not a date like 2026-03-09") from None
+    return _served(day, text)
+
+
+def _served(value: Any, text: str) -> Any:
+    """The API's year check (``sane_year``): 0001-01-01T00:00+14:00 has no UTC instant."""
+    try:
+        return sane_year(value)
+    except ValueError as error:
+        raise DomainError(f"{text}: {error}") from None
 
 
 @app.command("report")

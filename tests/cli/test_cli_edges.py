@@ -165,3 +165,14 @@ def test_demo_on_a_full_postgres_schema_names_the_schema_setting(tmp_path):
         with psycopg.connect(PG_URL, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                 sql.Identifier(schema)))
+
+
+def test_a_time_outside_the_years_served_is_refused_not_a_traceback(run):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    report(run, gw)
+    # No UTC instant: formatting it on the event raised OverflowError (a traceback).
+    refused(run("case", "act", "HZ-2026-000001", "comment", "--text", "看过", "--token", gw,
+                "--occurred-at", "0001-01-01T00:00:00+14:00", ok=False),
+            "0001-01-01T00:00:00+14:00: year must be between 2000 and 2100")
+    refused(run("report", "ledger", "--as-of", "1999-12-31", ok=False),
+            "1999-12-31: year must be between 2000 and 2100")
