@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -60,18 +61,41 @@ def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang
         raise DomainError(f"unknown language {lang!r}; expected one of: {', '.join(LANGS)}")
     if fmt == "xlsx" and out is None:
         raise DomainError("xlsx needs --out FILE")
+    if out is not None:
+        _check_writable(out)  # before the work, which may be a long replay
     day = parse_day(as_of)
     check(service(), name, day, basis)
     with progress_bar("replaying" if day else "catching up") as advance:
         report = read(service(), name, filters, as_of=day, basis=basis, progress=advance)
     if out is not None:
-        out.write_bytes(render(report, fmt, lang))
+        _write_whole(out, render(report, fmt, lang))
         typer.echo(f"{len(report.rows)} rows written to {out}", err=True)
     elif fmt == "table":
         print_table(rich_table(report, lang))
     else:
         sys.stdout.buffer.write(render(report, fmt, lang))
         sys.stdout.flush()
+
+
+def _check_writable(out: Path) -> None:
+    folder = out.parent
+    if out.is_dir():
+        raise DomainError(f"--out {out} is a directory; name a file")
+    if not folder.is_dir():
+        raise DomainError(f"--out {out}: there is no directory {folder}")
+    if not os.access(folder, os.W_OK):
+        raise DomainError(f"--out {out}: the directory {folder} is not writable")
+
+
+def _write_whole(out: Path, content: bytes) -> None:
+    """Write ``out`` whole or not at all: a file a ledger is handed on from is never
+    half-written (a full disk, an interrupt), and an older one stays until replaced."""
+    scratch = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        scratch.write_bytes(content)
+        os.replace(scratch, out)
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 @app.command("ledger")
@@ -162,7 +186,7 @@ def escalations(
     returned for rectification, closed; age; acceptances overdue (by the rules in force)."""
     if status is not None and status not in STATUSES:
         raise DomainError(f"unknown status {status!r}; expected one of: {', '.join(STATUSES)}")
-    filters = EscalationsFilter(department=department and department.value, status=status, view=view,
-                                community=community, overdue_only=overdue,
+    filters = EscalationsFilter(department=department and department.value, status=status,
+                                view=view, community=community, overdue_only=overdue,
                                 policy=service().policy)
     _emit("escalations", filters, as_of, basis, fmt, lang, out)

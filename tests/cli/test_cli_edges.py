@@ -176,3 +176,18 @@ def test_a_time_outside_the_years_served_is_refused_not_a_traceback(run):  # noq
             "0001-01-01T00:00:00+14:00: year must be between 2000 and 2100")
     refused(run("report", "ledger", "--as-of", "1999-12-31", ok=False),
             "1999-12-31: year must be between 2000 and 2100")
+
+
+def test_report_out_is_checked_before_the_work_and_written_whole(run, tmp_path):  # noqa: F811
+    missing = tmp_path / "no-such-dir" / "ledger.csv"
+    refused(run("report", "ledger", "--format", "csv", "--out", str(missing), ok=False),
+            f"--out {missing}: there is no directory {missing.parent}")
+    refused(run("report", "ledger", "--format", "csv", "--out", str(tmp_path), ok=False),
+            f"--out {tmp_path} is a directory; name a file")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "ledger.csv"
+    out.write_text("an older ledger")
+    run("report", "ledger", "--format", "csv", "--lang", "en", "--out", str(out))
+    assert out.read_text(encoding="utf-8-sig").startswith("Case number,Found,Place,")
+    assert [p.name for p in folder.iterdir()] == ["ledger.csv"]  # no scratch file left
