@@ -16,6 +16,7 @@ from domain.case import top_state
 from projections.db import Db
 from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, day_end, day_start, local_day, where
+from projections.vocab import ENTRIES, ENTRY_PARTS
 
 T = "ledger_cases"
 CYCLE_FIELDS = ("party", "notice_at", "deadline", "measures", "rectified_at", "verified_by",
@@ -95,9 +96,11 @@ class Ledger(Projection):
     on_CaseEscalated = on_RectificationRefused
 
     def on_EnforcementRecorded(self, e: Any, row: dict[str, Any]) -> None:
-        entry = " ".join(part for part in (e.measure, e.decision_number,
-                                           e.amount if e.amount != "0.00" else "") if part)
-        row["enforcement"] = f"{row['enforcement']}; {entry}" if row["enforcement"] else entry
+        entry = ENTRY_PARTS.join(part for part in (e.measure, e.decision_number,
+                                                   e.amount if e.amount != "0.00" else "")
+                                 if part)
+        row["enforcement"] = (ENTRIES.join((row["enforcement"], entry)) if row["enforcement"]
+                              else entry)
 
     def on_RectificationOrdered(self, e: Any, row: dict[str, Any]) -> None:
         row["deadline"] = e.deadline
@@ -152,7 +155,7 @@ COLUMNS = (
     Column("verified_date", "Verified", "验收日期", "date"),
     Column("state", "State", "状态", vocab="state"),
     Column("department", "Department", "移交部门", vocab="department"),
-    Column("enforcement", "Enforcement", "执法情况"),
+    Column("enforcement", "Enforcement", "执法情况", vocab="enforcement"),
     Column("days_open", "Days open", "持续天数", "int"),
     Column("overdue", "Overdue", "是否逾期", "bool"),
     Column("closing_reason", "Closing reason", "销号原因", vocab="closing_reason"),

@@ -62,12 +62,21 @@ ZH: dict[str, dict[str, str]] = {
         "admin": "管理员", "system": "系统", "party": "责任主体",
     },
     "grade": {"red": "红", "yellow": "黄", "green": "绿"},
+    "measure": {"warning": "警告", "fine": "罚款", "seal_up": "查封", "suspension": "责令停产停业"},
     "level": {"street": "街道", "community": "社区", "grid": "网格", "department": "职能部门",
               "actor": "个人"},
 }
 
 
+# The ledger's enforcement summary: entries "measure decision-number amount" joined by "; ".
+ENTRIES, ENTRY_PARTS = "; ", " "
+
+
 def label(vocab: str, code: str, lang: str) -> str:
     if lang != "zh":
         return code
+    if vocab == "enforcement":  # each entry's leading measure code
+        return ENTRIES.join(
+            ENTRY_PARTS.join([label("measure", head, lang), *rest])
+            for head, *rest in (entry.split(ENTRY_PARTS) for entry in code.split(ENTRIES)))
     return ZH.get(vocab, {}).get(code, code)

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.errors import DomainError
+from projections import ledger
 from projections.render import render
 from projections.report import Column, Report
 
@@ -85,3 +86,15 @@ def test_the_fast_local_day_agrees_with_the_time_zone():
         instant = iso(start + timedelta(minutes=minutes))
         assert local_day_text(instant) == local_day(instant).isoformat()
     assert local_day_text("2026-03-01T20:00:00+08:00") == "2026-03-01"
+
+
+def test_enforcement_measures_are_labelled_in_chinese_and_codes_kept_in_english():
+    column = next(c for c in ledger.COLUMNS if c.key == "enforcement")
+    summary = "fine 深龙FI罚〔2026〕12号 500.00; seal_up 深龙FI封 3号"
+    report = Report("ledger", "Hazard ledger", "隐患排查治理台账", (column,),
+                    [(summary,), ("warning",), (None,)], date(2026, 3, 31), "recorded")
+    zh = list(csv.reader(io.StringIO(render(report, "csv", "zh").decode("utf-8-sig"))))
+    en = list(csv.reader(io.StringIO(render(report, "csv", "en").decode("utf-8"))))
+    assert [row[0] for row in zh[1:]] == ["罚款 深龙FI罚〔2026〕12号 500.00; 查封 深龙FI封 3号",
+                                          "警告", ""]
+    assert [row[0] for row in en[1:]] == [summary, "warning", ""]
