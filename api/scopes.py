@@ -77,7 +77,9 @@ def check_unit(role: Role, unit: str) -> None:
     malformed = any(not part for part in unit.split(SEPARATOR))
     if depth != expected or malformed or unit in {d.value for d in Department}:
         example = {"street": "YS", "community": "YS-C01", "grid": "YS-C01-G01"}[level]
-        raise DomainError(f"a {role.value}'s unit is a {level} id like {example!r}, not {unit!r}")
+        article = "an" if role.value[0] in "aeiou" else "a"  # an admin, an inspector
+        raise DomainError(f"{article} {role.value}'s unit is a {level} id like {example!r}, "
+                          f"not {unit!r}")
 
 
 def check_place(grid: str, community: str) -> None:

@@ -22,6 +22,13 @@ def test_accounts_hold_a_unit_of_their_roles_level(role: str, unit: str) -> None
         scopes.check_unit(scopes.Role(role), unit)
 
 
+def test_a_wrong_unit_is_named_in_plain_words() -> None:
+    with pytest.raises(DomainError, match="^an admin's unit is a street id like 'YS', not "):
+        scopes.check_unit(scopes.Role("admin"), "YS-C01")
+    with pytest.raises(DomainError, match="^a grid_worker's unit is a grid id like "):
+        scopes.check_unit(scopes.Role("grid_worker"), "YS")
+
+
 def test_account_creation_checks_the_unit(cases: HazardCases) -> None:
     with pytest.raises(DomainError, match="grid id"):
         Accounts(cases).add("gw-bad", "grid_worker", "YS-C01")
