@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any
 from uuid import UUID
 
 import typer
@@ -15,10 +15,10 @@ from rich.table import Table
 from api import scopes
 from api.cli.context import caller, service
 from api.reporting import report_in_scope
-from api.schemas.commands import ReportIn, sane_year
+from api.schemas.commands import TRIGGER_BODIES, ReportIn, sane_year
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
-from domain.values import Actor, Category, Party, PartyRole, PlaceKind, Severity
+from domain.values import Actor, Category, PartyRole, PlaceKind, Severity
 from workflows import lifecycle
 
 # Triggers with a command of their own, and the engine's (run by `hazardflow escalate-due`
@@ -133,12 +133,15 @@ def act(
     if party_name is not None or party_role is not None:
         if party_name is None or party_role is None:
             raise DomainError("notify needs both --party-name and --party-role")
-        given["party"] = Party(party_name, party_role, party_contact)
+        given["party"] = {"name": party_name, "role": party_role, "contact": party_contact}
     if outcome is not None:
         if outcome not in ("passed", "failed"):
             raise DomainError("--outcome must be passed or failed")
         given["passed"] = outcome == "passed"
-    params = _params_for(trigger, given)
+    # The same checks as POST /api/cases/{case}/{trigger}: lengths, choices, years.
+    options = _params_for(trigger, given)  # first: it names an unknown trigger
+    body = TRIGGER_BODIES[trigger].model_validate(options)
+    params = {k: v for k, v in body.params().items() if k != "occurred_at"}
     case_id = in_scope(case, actor)
     result = service().act(case_id, trigger, actor, occurred_at=parse_instant(occurred_at),
                            expected_version=expected_version, command_id=command_id, **params)
@@ -159,7 +162,7 @@ def _params_for(trigger: str, given: dict[str, Any]) -> dict[str, Any]:
     if trigger in ELSEWHERE:
         raise DomainError(f"{trigger} is not run with `case act`: {ELSEWHERE[trigger]}")
     method = getattr(service(), trigger, None)
-    if trigger not in lifecycle.TRIGGERS or method is None:
+    if trigger not in ACT_TRIGGERS or method is None:
         choices = ", ".join(ACT_TRIGGERS)
         raise DomainError(f"unknown trigger {trigger!r}; expected one of: {choices}")
     params, missing = {}, []

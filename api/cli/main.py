@@ -56,11 +56,13 @@ def run() -> None:
         app()
     except (DomainError, ValidationError, ValueError, OSError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        if isinstance(error, UnicodeEncodeError) and error.reason == "surrogates not allowed":
-            message = _not_utf8()
         if isinstance(error, ValidationError):
             message = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in error.errors())
+        if (isinstance(error, UnicodeEncodeError) and error.reason == "surrogates not allowed"
+                or isinstance(error, ValidationError)
+                and any(e["type"] == "string_unicode" for e in error.errors())):
+            message = _not_utf8()
         typer.echo(f"error: {message}", err=True)
         sys.exit(2)
 

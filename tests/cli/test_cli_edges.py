@@ -191,3 +191,20 @@ def test_report_out_is_checked_before_the_work_and_written_whole(run, tmp_path):
     run("report", "ledger", "--format", "csv", "--lang", "en", "--out", str(out))
     assert out.read_text(encoding="utf-8-sig").startswith("Case number,Found,Place,")
     assert [p.name for p in folder.iterdir()] == ["ledger.csv"]  # no scratch file left
+
+
+def test_act_options_get_the_http_apis_checks(run):  # noqa: F811
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    report(run, gw)
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    refused(run("case", "act", "HZ-2026-000001", "notify", "--token", so, "--party-name", "王",
+                "--party-role", "landlord", "--party-contact", "1" * 101, ok=False),
+            "party.contact: String should have at most 100 characters")
+    refused(run("case", "act", "HZ-2026-000001", "miss_deadline", "--token", so, ok=False),
+            "unknown trigger 'miss_deadline'; expected one of: notify, start_rectification, "
+            "submit_rectification, verify, refuse, escalate, accept_escalation, "
+            "record_enforcement, order_rectification, close, dismiss, reopen, "
+            "extend_deadline, comment")
+    assert "notified v2" in run("case", "act", "HZ-2026-000001", "notify", "--token", so,
+                                "--party-name", "王", "--party-role", "landlord",
+                                "--party-contact", "1" * 100).stdout
