@@ -21,7 +21,14 @@ from eventsourcing.domain import Aggregate
 from domain import events as ev
 from domain.chain import Chained
 from domain.errors import DomainError, NotPermitted, SeparationOfDuties
-from domain.timeutil import end_of_local_day, iso, local_date, parse_instant, require_aware
+from domain.timeutil import (
+    end_of_local_day,
+    iso,
+    local_date,
+    parse_instant,
+    require_aware,
+    shown,
+)
 from domain.values import (
     Actor,
     Category,
@@ -69,12 +76,13 @@ def _check_times(act: Act, not_before: str | None) -> None:
     require_aware(act.occurred_at, "occurred_at")
     if act.occurred_at > act.recorded_at:
         raise DomainError(
-            f"occurred_at {iso(act.occurred_at)} is in the future "
-            f"(now {iso(act.recorded_at)})"
+            f"occurred_at {shown(act.occurred_at)} is in the future "
+            f"(now {shown(act.recorded_at)})"
         )
-    if not_before is not None and act.occurred_at < parse_instant(not_before):
+    if not_before is not None and act.occurred_at < (last := parse_instant(not_before)):
         raise DomainError(
-            f"occurred_at {iso(act.occurred_at)} is before the case's last action at {not_before}"
+            f"occurred_at {shown(act.occurred_at)} is before the case's last action at "
+            f"{shown(last)}"
         )
 
 

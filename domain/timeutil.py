@@ -34,5 +34,10 @@ def iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def shown(instant: datetime) -> str:
+    """An instant as people here read it in a message: China time, to the second."""
+    return instant.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+
+
 def parse_instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
