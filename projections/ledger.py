@@ -13,10 +13,12 @@ from datetime import date
 from typing import Any
 
 from domain.case import top_state
+from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, day_end, day_start, local_day, where
 from projections.vocab import ENTRIES, ENTRY_PARTS
+from workflows.lifecycle import LEAF_STATES
 
 T = "ledger_cases"
 CYCLE_FIELDS = ("party", "notice_at", "deadline", "measures", "rectified_at", "verified_by",
@@ -133,6 +135,15 @@ class LedgerFilter:
     overdue: bool | None = None
     found_from: date | None = None
     found_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.state is not None and self.state not in FILTER_STATES:
+            raise DomainError(f"unknown state {self.state!r}; expected one of: "
+                              f"{', '.join(FILTER_STATES)}")
+
+
+# A state, or a top state with sub-states (rectifying).
+FILTER_STATES = tuple(dict.fromkeys([*LEAF_STATES, *map(top_state, LEAF_STATES)]))
 
 
 COLUMNS = (

@@ -12,10 +12,12 @@ Rectification rate = rectified / found; on-time rate = on time / rectified.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, local_day_text, rate, where
@@ -87,6 +89,9 @@ _HANDLED = frozenset(SIMPLE) | {"RectificationOrdered", "DeadlineExtended",
                                 "RectificationSubmitted", "RectificationVerified", "CaseClosed"}
 
 
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
 @dataclass(frozen=True)
 class StatsFilter:
     """Months ``since``..``until`` as ``YYYY-MM`` (inclusive); one community or category."""
@@ -95,6 +100,12 @@ class StatsFilter:
     until: str | None = None
     community: str | None = None
     category: str | None = None
+
+    def __post_init__(self) -> None:
+        # Months are compared as text: '2026-1' would silently select October to December.
+        for month in (self.since, self.until):
+            if month is not None and not MONTH.fullmatch(month):
+                raise DomainError(f"{month!r} is not a month like 2026-03")
 
 
 COLUMNS = (

@@ -26,7 +26,7 @@ from projections.render import render
 from projections.report import Report
 from projections.reports import read
 from projections.risk import RiskFilter
-from projections.stats import StatsFilter
+from projections.stats import MONTH, StatsFilter
 from workflows.service import HazardCases
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -147,7 +147,7 @@ def risk(actor: ActorDep, cases: CasesDep, options: Options,
     return _serve(cases, actor, "risk", filters, options)
 
 
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, Query(pattern=f"^{MONTH.pattern}$", description="YYYY-MM")]
 
 
 @router.get("/stats", response_model=ReportOut, responses=REPORT_RESPONSES,

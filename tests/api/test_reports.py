@@ -64,6 +64,12 @@ def test_reports_are_scoped_and_dated(three_cases: Api) -> None:
     future = assert_problem(three_cases.get("/api/ledger", "leader", as_of="2099-01-01"), 422)
     assert "2099-01-01 is in the future" in future["detail"] and "--" not in future["detail"]
     assert_problem(three_cases.get("/api/ledger", "leader", format="pdf"), 422)
+    # a state that does not exist is named, not answered with an empty ledger
+    for path in ("/api/ledger", "/api/cases"):
+        bad = assert_problem(three_cases.get(path, "leader", state="open"), 422)
+        assert bad["detail"].startswith("unknown state 'open'; expected one of: found, ")
+    rectifying = three_cases.get("/api/cases", "leader", state="rectifying")
+    assert rectifying.status_code == 200, rectifying.text
     units = {r["unit"] for r in three_cases.get("/api/accountability", "grid_worker-x")
              .json()["rows"]}
     assert units <= {"YS-C01-G02"}

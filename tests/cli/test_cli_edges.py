@@ -109,8 +109,8 @@ def test_text_that_is_not_utf8_is_named_not_a_codec_error(run):  # noqa: F811
      "no hazard case HZ-2026-000001 at version 0 (its versions are 1 to 1)"),
     (("case", "act", "HZ-2026-000001", "attach_evidence"),
      "attach_evidence is not run with `case act`: use `hazardflow case attach CASE FILE...`"),
-    (("report", "stats", "--from", "2026-1"), "--from '2026-1' is not a month like 2026-03"),
-    (("report", "stats", "--to", "2026-13"), "--to '2026-13' is not a month like 2026-03"),
+    (("report", "stats", "--from", "2026-1"), "'2026-1' is not a month like 2026-03"),
+    (("report", "stats", "--to", "2026-13"), "'2026-13' is not a month like 2026-03"),
     (("report", "ledger", "--state", "open"),
      "unknown state 'open'; expected one of: found, notified, rectifying.in_progress, "
      "rectifying.awaiting_verification, escalated, closed, rectifying"),
