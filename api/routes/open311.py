@@ -253,6 +253,7 @@ def _place(actor: Actor, grid: str | None, place_id: str | None, name: str | Non
 # has no UTC instant: OverflowError, a 500).
 Moment = Annotated[datetime, AfterValidator(sane_year)]
 
+
 def _request(case: HazardCase, updated: str) -> ServiceRequest:
     closed = top_state(case.state) == "closed"
     notes = [label("state", case.state, "zh")]
