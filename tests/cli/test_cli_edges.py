@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from api.cli import context, main
+from api.cli import context
 from tests.cli.test_cli import token
+from tests.projections.helpers import run_hazardflow
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, capfd) -> Iterator:  # type: ignore[no-untyped-def]
+def run(tmp_path, monkeypatch, capsys) -> Iterator:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("HAZARDFLOW_SQLITE_PATH", str(tmp_path / "cli.db"))
     monkeypatch.delenv("HAZARDFLOW_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -27,15 +27,9 @@ def run(tmp_path, monkeypatch, capfd) -> Iterator:  # type: ignore[no-untyped-de
 
     def _run(*args: str | bytes, ok: bool = True) -> subprocess.CompletedProcess[str]:
         # bytes as a shell passes them: undecodable ones become surrogates, as in sys.argv
-        argv = ["hazardflow", *(os.fsdecode(a) for a in args)]
-        monkeypatch.setattr(sys, "argv", argv)
-        capfd.readouterr()
-        try:
-            main.run()
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
-        out, err = capfd.readouterr()
+        argv = [os.fsdecode(a) for a in args]
+        capsys.readouterr()
+        code, out, err = run_hazardflow(monkeypatch, capsys, *argv)
         if ok:
             assert code == 0, err
         return subprocess.CompletedProcess(argv, code, out, err)
