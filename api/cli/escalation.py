@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.cli.case import parse_instant
 from api.cli.context import settings
+from api.cli.projections import progress_bar
 from api.wiring import open_cases
 from domain.clock import SystemClock
 from domain.timeutil import LOCAL_TZ, local_date
@@ -34,11 +34,8 @@ def escalate_due(
     instant = parse_instant(now)
     service = open_cases(settings())
     try:
-        with Progress(TextColumn("checking due cases"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=True) as progress:
-            task = progress.add_task("cases", total=None)
-            report = tick(service, instant, lambda done, total: progress.update(
-                task, completed=done, total=total))
+        with progress_bar("checking due cases") as advance:
+            report = tick(service, instant, advance)
         when = (instant or service.clock.now()).astimezone(LOCAL_TZ)
         typer.echo(f"{when.isoformat(timespec='seconds')} (rules {service.policy.version}): "
                    f"{report.summary()}")

@@ -136,6 +136,7 @@ def test_escalate_due_and_the_report_from_the_command_line(cli_store, monkeypatc
                                 "2026-03-10T09:00")
     assert code == 0, err
     assert "applied: escalate_overdue 1;" in out
+    assert out.count("\n") == 1  # the summary alone: no progress bar's leftovers on stdout
     assert cli_store.get_case(case_id).state == "escalated"
     code, out, _ = run_hazardflow(monkeypatch, capsys, "escalate-due", "--now",
                               "2026-03-10T09:00")
