@@ -31,7 +31,40 @@ Decode = Callable[[str, bytes, Any, int], Any]  # (topic, state, originator id, 
 
 
 def event_decoder(mapper: Mapper[Any]) -> Decode:
-    """A function from a stored event's parts to its domain event object."""
+    """A function from a stored event's parts to its domain event object, with any NUL
+    character in its text shown as ␀.
+
+    The log keeps text as it was recorded, and text reported before NUL was refused at the
+    edge may hold one; PostgreSQL cannot store it in a read model's text column, and the
+    failing page would stop every projection at that event for good. JSON writes a NUL as
+    ``\\u0000``, so only an event whose stored bytes hold that is looked through (with a
+    cipher or compressor the bytes say nothing: every event is).
+    """
+    decode = _decoder(mapper)
+    readable = mapper.cipher is None and mapper.compressor is None
+
+    def nul_free(topic: str, state: bytes, originator_id: Any, version: int) -> Any:
+        event = decode(topic, state, originator_id, version)
+        if not readable or _JSON_NUL in state:
+            _show_nul(event.__dict__)
+        return event
+
+    return nul_free
+
+
+_JSON_NUL = b"\\u0000"
+
+
+def _show_nul(values: dict[Any, Any] | list[Any]) -> None:
+    for key, value in (values.items() if isinstance(values, dict) else enumerate(values)):
+        if type(value) is str:
+            if "\x00" in value:
+                values[key] = value.replace("\x00", "\u2400")
+        elif isinstance(value, (dict, list)):
+            _show_nul(value)
+
+
+def _decoder(mapper: Mapper[Any]) -> Decode:
     def library(topic: str, state: bytes, originator_id: Any, version: int) -> Any:
         return mapper.to_domain_event(StoredEvent(originator_id, version, topic, state))
 

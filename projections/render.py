@@ -16,8 +16,10 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from rich.table import Table
+from rich.text import Text
 
 from domain.errors import DomainError
+from projections.display import not_a_formula, visible
 from projections.report import Column, Report
 from projections.vocab import label
 
@@ -63,7 +65,9 @@ def rich_table(report: Report, lang: str) -> Table:
         table.add_column(column.heading(lang), justify="right" if column.kind in (
             "int", "float", "rate") else "left")
     for row in report.rows:
-        table.add_row(*(text(c, v, lang) for c, v in zip(report.columns, row)))
+        # Text, not str: a cell is shown as typed, never read as rich markup ("[/b]" in a
+        # description would stop the whole report with a markup error).
+        table.add_row(*(Text(visible(text(c, v, lang))) for c, v in zip(report.columns, row)))
     return table
 
 
@@ -94,9 +98,14 @@ def _csv(report: Report, lang: str) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.heading(lang) for c in report.columns])
     for row in report.rows:
-        writer.writerow([text(c, v, lang) for c, v in zip(report.columns, row)])
+        writer.writerow([_csv_cell(c, v, lang) for c, v in zip(report.columns, row)])
     # Excel opens UTF-8 Chinese correctly only with a byte-order mark.
     return out.getvalue().encode("utf-8-sig" if lang == "zh" else "utf-8")
+
+
+def _csv_cell(column: Column, value: Any, lang: str) -> str:
+    shown = text(column, value, lang)
+    return not_a_formula(shown) if column.kind == "text" else shown
 
 
 def _json(report: Report, lang: str) -> bytes:
@@ -143,6 +152,9 @@ def _xlsx(report: Report, lang: str) -> bytes:
         cell.font = Font(bold=True)
     for row in report.rows:
         sheet.append([_cell(c, v, lang) for c, v in zip(report.columns, row)])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl took text beginning with "=" for a formula
+                cell.data_type = "s"
     for index, column in enumerate(report.columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         if column.kind == "date":
@@ -174,7 +186,7 @@ def _cell(column: Column, value: Any, lang: str) -> Any:
         return value  # a real date cell, formatted yyyy-mm-dd
     if column.kind in ("int", "float", "rate"):
         return value
-    return text(column, value, lang)
+    return visible(text(column, value, lang))
 
 
 def _width(value: str) -> int:

@@ -11,6 +11,7 @@ from uuid import UUID
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from api import scopes
 from api.cli.context import caller, service
@@ -19,6 +20,7 @@ from api.schemas.commands import TRIGGER_BODIES, ReportIn, sane_year
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
 from domain.values import Actor, Category, PartyRole, PlaceKind, Severity
+from projections.display import visible
 from workflows import lifecycle
 
 # Triggers with a command of their own, and the engine's (run by `hazardflow escalate-due`
@@ -198,7 +200,7 @@ def show(
         typer.echo(json.dumps(_as_json(current, history), ensure_ascii=False, indent=2))
         return
     Console().print(_summary(current))
-    typer.echo("\n".join(_history_lines(history)))
+    typer.echo("\n".join(visible(line) for line in _history_lines(history)))
 
 
 def _summary(case: Any) -> Table:
@@ -220,7 +222,7 @@ def _summary(case: Any) -> Table:
         ("rework", str(case.rework_count)),
     ]
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(key, Text(visible(value)))  # as typed: not rich markup, no escapes
     return table
 
 

@@ -37,6 +37,7 @@ from api.deps import CasesDep, TokenCache, get_tokens
 from api.errors import OPEN311_PREFIX
 from api.reporting import report_in_scope
 from api.schemas.commands import sane_year
+from api.schemas.common import OptionalPrintable
 from domain.case import HazardCase, top_state
 from domain.errors import CaseNotFound, DomainError
 from domain.timeutil import LOCAL_TZ, end_of_local_day
@@ -201,20 +202,24 @@ def _form(alias: str, max_length: int = 200, example: str | None = None) -> Any:
                 examples=[example] if example is not None else None)
 
 
+# Free text from a citizen's app: the same characters refused as in the JSON API's bodies.
+OptionalText = Annotated[str | None, OptionalPrintable]
+
+
 @router.post("/requests.json", status_code=201, response_model=list[RequestCreated],
              responses=ERRORS, summary="file a hazard (form-encoded)")
 def create_request(
     cases: CasesDep, tokens: Annotated[TokenCache, Depends(get_tokens)],
     api_key: Annotated[str, Form(max_length=200, examples=["<token from hazardflow users add>"])],
     service_code: Annotated[str, Form(max_length=60, examples=["blocked_fire_exit"])],
-    description: Annotated[str | None, _form("description", 2000, "楼梯间堆放杂物")] = None,
+    description: Annotated[OptionalText, _form("description", 2000, "楼梯间堆放杂物")] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     long: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    address_string: Annotated[str | None, _form("address_string", 300, "园山路 8 号")] = None,
-    media_url: Annotated[str | None, _form("media_url", 500)] = None,
-    grid: Annotated[str | None, _form("attribute[grid]", 100, "YS-C01-G01")] = None,
-    place_id: Annotated[str | None, _form("attribute[place_id]", 100, "P-0008")] = None,
-    place_name: Annotated[str | None, _form("attribute[place_name]", 200)] = None,
+    address_string: Annotated[OptionalText, _form("address_string", 300, "园山路 8 号")] = None,
+    media_url: Annotated[OptionalText, _form("media_url", 500)] = None,
+    grid: Annotated[OptionalText, _form("attribute[grid]", 100, "YS-C01-G01")] = None,
+    place_id: Annotated[OptionalText, _form("attribute[place_id]", 100, "P-0008")] = None,
+    place_name: Annotated[OptionalText, _form("attribute[place_name]", 200)] = None,
     place_kind: Annotated[PlaceKind, Form(alias="attribute[place_kind]")] = PlaceKind.OTHER,
     severity: Annotated[Severity, Form(alias="attribute[severity]")] = Severity.GENERAL,
 ) -> list[RequestCreated]:

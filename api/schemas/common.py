@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 
 def _printable(value: str) -> str:
-    # A NUL or an unpaired surrogate cannot be stored as UTF-8 text by every store or
-    # exported to every format: refuse it here (422) rather than fail later (500).
-    if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
-        raise ValueError("text contains a NUL character or an unpaired surrogate")
-    return value
+    # Text is kept in the event log for ever and shown in terminals, Excel sheets and CSV
+    # files: a NUL cannot be stored by every store, most control characters cannot go into
+    # an XLSX cell, and an ESC acts on the terminal that shows it. Refuse them here (422)
+    # rather than fail or misbehave later. Tab and line breaks are ordinary text.
+    found = _UNPRINTABLE.search(value)
+    if found is None:
+        return value
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        raise ValueError("text contains an unpaired surrogate")
+    kind = "a non-character" if char in "\ufffe\uffff" else "a control character"
+    raise ValueError(f"text contains U+{ord(char):04X}, {kind}: of those, only tab and line "
+                     "breaks are allowed")
+
+
+# C0 controls but tab, LF and CR; DEL and the C1 controls; the two XML non-characters; lone
+# surrogates (which cannot be encoded as UTF-8).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+Printable = AfterValidator(_printable)
+OptionalPrintable = AfterValidator(lambda value: value if value is None else _printable(value))
 
 
 def text(max_length: int, min_length: int = 1) -> Any:
     """A trimmed string of bounded length with no unstorable characters."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
                                             max_length=max_length),
-                     AfterValidator(_printable)]
+                     Printable]
 
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100,

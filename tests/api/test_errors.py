@@ -168,6 +168,9 @@ BAD_REPORTS = {
     "grid outside its community": {**report_body(),
                                    "place": {**report_body()["place"], "grid": "YS-C09-G01"}},
     "NUL in text": {**report_body(), "description": "a\x00b"},
+    "terminal escape in text": {**report_body(), "description": "a\x1b[2Jb"},
+    "C1 control in a place name": {**report_body(),
+                                   "place": {**report_body()["place"], "name": "x\x9by"}},
     "bad evidence hash": {**report_body(), "evidence": [
         {"name": "a.jpg", "media_type": "image/jpeg", "sha256": "zz", "size": 1}]},
     "not an object": ["place"],

@@ -73,6 +73,10 @@ def test_errors_are_the_specifications_array(api: Api) -> None:
     error(api.client.get(f"{V2}/requests/HZ-2026-999999.json",
                          params={"api_key": api.tokens["leader"]}), 404)
     error(api.client.get(f"{V2}/requests.json"), 403)
+    before = api.cases.recorder.max_notification_id()
+    assert "U+001B" in error(file(api, description="楼道\x1b[2J飞线"), 400)
+    assert "U+0007" in error(file(api, address_string="园山路\x07"), 400)
+    assert api.cases.recorder.max_notification_id() == before
 
 
 def test_a_duplicate_outside_the_callers_area_is_not_named(api: Api) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.cli import context
+from tests import factories as f
 from tests.cli.test_cli import token
 from tests.projections.helpers import run_hazardflow
 
@@ -242,3 +243,19 @@ def test_act_options_get_the_http_apis_checks(run):
     assert "notified v2" in run("case", "act", "HZ-2026-000001", "notify", "--token", so,
                                 "--party-name", "王", "--party-role", "landlord",
                                 "--party-contact", "1" * 100).stdout
+
+
+def test_a_case_shows_its_text_as_typed_and_a_recorded_escape_as_a_symbol(run):
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    refused(run("case", "report", "--token", gw, "--place-id", "P1", "--grid", "YS-C01-G01",
+                "--community", "YS-C01", *PLACE[:-1], "楼道\x1b[2J", ok=False),
+            "description: Value error, text contains U+001B, a control character: of those, "
+            "only tab and line breaks are allowed")
+    run("case", "report", "--token", gw, "--place-id", "P1", "--grid", "YS-C01-G01",
+        "--community", "YS-C01", *PLACE[:-1], "[/bold] 楼道 [red]x[/red]")
+    # Text recorded before control characters were refused at the edge (the service itself
+    # takes any text): it must still show, and must not act on the terminal.
+    context.service().comment("HZ-2026-000001", f.safety_officer, text="清屏\x1b[2J响铃\x07")
+    shown = run("case", "show", "HZ-2026-000001").stdout
+    assert "[/bold] 楼道 [red]x[/red]" in shown
+    assert "清屏␛[2J响铃␇" in shown and "\x1b" not in shown

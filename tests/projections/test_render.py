@@ -98,3 +98,35 @@ def test_enforcement_measures_are_labelled_in_chinese_and_codes_kept_in_english(
     assert [row[0] for row in zh[1:]] == ["罚款 深龙FI罚〔2026〕12号 500.00; 查封 深龙FI封 3号",
                                           "警告", ""]
     assert [row[0] for row in en[1:]] == [summary, "warning", ""]
+
+
+# Text as typed by citizens and owners, kept for ever in the log: in every format it is shown,
+# never acted on (a formula, rich markup, a terminal escape) and never stops the export.
+HOSTILE = ['=HYPERLINK("http://evil.example","点我")', "[/bold] 楼道 [red]x[/red]",
+           "清屏\x1b[2J响铃\x07回车\r覆盖", "-1+1", "@SUM(A1)"]
+TYPED = Report("ledger", "Hazard ledger", "隐患排查治理台账",
+               (Column("description", "Description", "隐患描述"), Column("n", "N", "数", "int")),
+               [(value, -1) for value in HOSTILE], date(2026, 3, 31), "occurred")
+
+
+def test_xlsx_cells_hold_typed_text_as_text_never_as_a_formula_or_a_failure():
+    sheet = load_workbook(io.BytesIO(render(TYPED, "xlsx", "en"))).active
+    cells = [sheet.cell(row=n, column=1) for n in range(2, 2 + len(HOSTILE))]
+    assert {c.data_type for c in cells} == {"s"}
+    assert cells[0].value == HOSTILE[0] and cells[1].value == HOSTILE[1]
+    assert cells[2].value == "清屏␛[2J响铃␇回车␍覆盖"  # control pictures: visible, legal XML
+    assert sheet.cell(row=2, column=2).value == -1  # numbers stay numbers
+
+
+def test_csv_cells_that_excel_would_run_get_a_leading_apostrophe():
+    rows = list(csv.reader(io.StringIO(render(TYPED, "csv", "en").decode("utf-8"))))[1:]
+    assert [r[0] for r in rows] == [
+        "'" + HOSTILE[0], HOSTILE[1], HOSTILE[2], "'-1+1", "'@SUM(A1)"]
+    assert {r[1] for r in rows} == {"-1"}  # a number column is not text: left alone
+
+
+def test_the_terminal_table_shows_markup_as_typed_and_escapes_as_symbols():
+    shown = render(TYPED, "table", "en").decode("utf-8")
+    assert "[/bold] 楼道 [red]x[/red]" in shown
+    assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown
+    assert "清屏␛[2J响铃␇回车␍覆盖" in shown

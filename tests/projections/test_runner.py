@@ -8,6 +8,7 @@ from projections import all_projections
 from projections.db import SqliteDb, store_db
 from projections.ledger import Ledger
 from projections.runner import ProjectionConflict, Runner
+from tests import factories as f
 from tests.projections.helpers import dump
 from tests.projections.history import RandomHistory
 
@@ -220,3 +221,17 @@ def test_rows_dropped_from_a_small_cache_are_read_back(cases, clock, monkeypatch
     runner.catch_up()
     Runner(cases, all_projections(), expected).catch_up()
     assert dump(runner.db) == dump(expected)
+
+
+def test_a_recorded_nul_character_is_shown_not_a_page_that_never_applies(cases, clock):
+    # The service takes any text; the edges now refuse NUL, but the log may already hold one
+    # (Open311 took it). PostgreSQL cannot store it in a text column: unhandled, every
+    # projection would stop at that event for good.
+    case_id = f.report(cases)
+    cases.comment(case_id, f.safety_officer, text="门\x00锁")
+    runner = Runner(cases, all_projections())
+    runner.catch_up()
+    assert all(s.up_to_date for s in runner.status())
+    reasons = [row for row in dump(runner.db)["audit_events"] if "门␀锁" in row]
+    assert len(reasons) == 1
+    assert cases.history(case_id)[-1].reason == "门\x00锁"  # the log itself is untouched
