@@ -208,6 +208,11 @@ class HazardCase(Chained, Aggregate):
         self._check(act)
         if self.deadline is None or deadline <= date.fromisoformat(self.deadline):
             raise DomainError(f"an extension must move the deadline past {self.deadline}")
+        if deadline < local_date(act.occurred_at):
+            # Granted after the deadline day but before the tick, an extension to a day
+            # already gone would give no time: the next tick escalates it at once.
+            raise DomainError(f"the extended deadline {deadline} is before the day it is "
+                              f"granted, {local_date(act.occurred_at)}")
         self.trigger_event(
             ev.DeadlineExtended,
             deadline=deadline.isoformat(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -20,6 +20,7 @@ from tests.factories import (
     landlord,
     place,
     safety_officer,
+    street_supervisor,
 )
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -73,6 +74,19 @@ def test_a_deadline_before_the_notice_is_refused() -> None:
         case.notify(act(safety_officer, "notify", "notified", 5), landlord,
                     date(2026, 3, 1), "explicit")
 
+
+def test_an_extension_to_a_day_already_past_is_refused() -> None:
+    # Deadline Monday 9 March; the supervisor extends on Thursday 12 March, before the
+    # tick ran. An extension to Tuesday 10 March grants no time: the next tick would
+    # escalate at once, as missing a deadline the party was told they had.
+    case = reported()
+    case.notify(act(safety_officer, "notify", "notified", 1), landlord, date(2026, 3, 9), "x")
+    extend = act(street_supervisor, "extend_deadline", "notified", 60 * 24 * 10)
+    with pytest.raises(DomainError, match=re.escape(
+            "the extended deadline 2026-03-10 is before the day it is granted, 2026-03-12")):
+        case.extend_deadline(extend, date(2026, 3, 10), "材料已订购")
+    case.extend_deadline(extend, date(2026, 3, 12), "材料已订购")  # today still counts
+    assert case.deadline == "2026-03-12"
 
 def awaiting_verification() -> HazardCase:
     case = reported()
