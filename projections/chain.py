@@ -72,11 +72,14 @@ def decode_state(mapper: Any, state: bytes) -> dict[str, Any]:
 
 
 def evidence_hashes(fields: dict[str, Any]) -> list[str]:
-    """The evidence file hashes an event references (``evidence`` lists of references)."""
+    """The evidence file hashes an event references (``evidence`` lists of references),
+    each once: one upload may name the same file twice (the index is keyed by hash and
+    event, and a repeat stopped the witness at that event for good)."""
     refs = fields.get("evidence")
     if not isinstance(refs, list):
         return []
-    return [r["sha256"] for r in refs if isinstance(r, dict) and isinstance(r.get("sha256"), str)]
+    return list(dict.fromkeys(r["sha256"] for r in refs
+                              if isinstance(r, dict) and isinstance(r.get("sha256"), str)))
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class ChainWitness:
         self._recorder = service.recorder
         self._mapper = service.app.mapper
         self.db = store_db(service)
-        with self.db.transaction() as tx:
+        with self.db.schema_writer() as tx:
             for statement in DDL:
                 tx.execute(statement)
             tx.execute(f"INSERT INTO {POSITION} (name, position, head) VALUES ('global', 0, ?) "

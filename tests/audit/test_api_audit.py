@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -93,3 +94,19 @@ def test_audit_endpoints_for_auditors_and_admins_only(api: Api, clock):
     assert (first["kind"], first["case_number"], first["version"]) == (
         "edited", "HZ-2026-000001", 1)
     assert "digest" in [p["kind"] for p in failed.json()["problems"]]
+
+
+def test_one_file_sent_twice_in_an_upload_leaves_the_record_verifiable(api: Api):
+    """The same file under two names in one upload (or one report naming a sha twice) is
+    one event with two references to one hash. The chain witness indexed each reference
+    and stopped at that event for good: every later download and audit answered 500."""
+    case = api.report()["case_id"]
+    twice = upload(api, case, "grid_worker", ("a.png", PNG, "image/png"),
+                   ("copy.png", PNG, "image/png"))
+    assert twice.status_code == 201, twice.text
+    url = twice.json()["evidence"][0]["url"]
+    assert api.get(url, "grid_worker").content == PNG
+    assert api.get("/api/audit/verify", "auditor").json()["ok"]
+    upload(api, case, "grid_worker", ("b.jpg", JPEG, "image/jpeg"))
+    assert api.get(url.replace(url[-64:], hashlib.sha256(JPEG).hexdigest()),
+                   "grid_worker").content == JPEG
