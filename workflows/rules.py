@@ -24,8 +24,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from domain.values import Category, Department, PlaceKind, Severity
@@ -97,8 +99,9 @@ class Deadlines(_Table):
 
 
 class MajorHazard(_Table):
-    escalate_at_once: bool = True
-    supervised_listing: bool = True
+    # Strict: TOML has booleans, and a lax "no" or "off" would read as true.
+    escalate_at_once: StrictBool = True
+    supervised_listing: StrictBool = True
 
 
 class Notice(_Table):
@@ -151,6 +154,15 @@ class CalendarAdditions(_Table):
     holidays: list[date] = Field(default_factory=list)
     workdays: list[date] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _each_day_one_kind(self) -> CalendarAdditions:
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            days = ", ".join(d.isoformat() for d in both)
+            raise ValueError(f"{days} {'is' if len(both) == 1 else 'are'} listed under both "
+                             "holidays and workdays")
+        return self
+
 
 class RulesModel(_Table):
     version: str = Field(min_length=1, max_length=50)
@@ -162,6 +174,15 @@ class RulesModel(_Table):
     routing: Routing
     escalation: Escalation
     calendar: CalendarAdditions = CalendarAdditions()
+
+    @field_validator("version")
+    @classmethod
+    def _printable_version(cls, value: str) -> str:
+        # It starts every rule recorded on an event, kept (and shown) for ever.
+        bad = next((c for c in value if c < " " or "\x7f" <= c <= "\x9f"), None)
+        if bad is not None:
+            raise ValueError(f"U+{ord(bad):04X} is a control character")
+        return value
 
 
 @dataclass(frozen=True)

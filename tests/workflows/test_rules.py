@@ -71,6 +71,15 @@ def test_durations_are_read(text, days, working):
     (_with('accept_within = "3 working days"', 'accept_within = "3 weeks"'), "3 weeks"),
     (_with('holidays = []', 'holidays = ["2027-02-30"]'), "calendar.holidays"),
     (_with('version = "2026.1"', ''), "missing key 'version'"),
+    # a day listed as both a holiday and a make-up working day: which did the file mean?
+    (_with('holidays = []\nworkdays = []', 'holidays = ["2027-01-01"]\nworkdays = ["2027-01-01"]'),
+     "calendar: 2027-01-01 is listed under both holidays and workdays"),
+    # the version starts every rule recorded on an event, kept for ever
+    (_with('version = "2026.1"', 'version = "2026.1\\u001b[31m"'),
+     "version = '2026.1\\x1b[31m': U+001B is a control character"),
+    # TOML has booleans; "no" must not quietly read as true
+    (_with('escalate_at_once = true', 'escalate_at_once = "no"'),
+     "major_hazard.escalate_at_once = 'no': Input should be a valid boolean"),
     (b"version = [", "not valid TOML"),
 ])
 def test_a_bad_rules_file_is_refused_with_the_key_and_value_named(content, named):
