@@ -182,8 +182,9 @@ _MISSING = object()
 class Page:
     """The rows one page of events reads and writes, flushed once per transaction.
 
-    Keyed rows stay cached between pages of one run: the runner is the only writer of a
-    projection's tables (the tracking row guards that), so the cache equals the database.
+    Keyed rows stay cached between pages of one run: while a runner moves a projection, no
+    other applies a page to it (the tracking row guards that), so the cache equals the
+    database. A runner whose projection another one moved since starts a new ``Page``.
     """
 
     def __init__(self, tables: Iterable[Table], fresh: bool = False,

@@ -134,6 +134,7 @@ class Runner:
         self.keep = keep
         self.page_size = page_size
         self._pages: dict[str, Page] = {}
+        self._moved: dict[str, int] = {}  # where this runner's last page left each projection
         self._fresh: set[str] = set()  # projections whose tables this runner created empty
         self._unindexed: set[str] = set()  # ... whose secondary indexes are still to be made
         self._ready = False
@@ -233,6 +234,11 @@ class Runner:
         with self.db.transaction() as tx:
             positions = {name: pos for name, (pos, _) in self._stored(tx).items()}
         positions = {p.name: positions[p.name] for p in self.projections}
+        # Rows cached by this runner equal the tables only while no other runner (a report's,
+        # another process's) has applied a page since: else they are read again.
+        for name, position in positions.items():
+            if self._moved.get(name) != position:
+                self._pages.pop(name, None)
         start, stop = min(positions.values(), default=0), self.source.head()
         # A projection whose rebuild stopped part-way (its page gone with the error) is
         # written by key from here on, which needs its key index first.
@@ -295,7 +301,7 @@ class Runner:
                 page.flush(tx)
                 page.tx = None
         for p in self.projections:
-            positions[p.name] = max(positions[p.name], last)
+            positions[p.name] = self._moved[p.name] = max(positions[p.name], last)
         return len(events)
 
     @staticmethod

@@ -235,3 +235,23 @@ def test_a_recorded_nul_character_is_shown_not_a_page_that_never_applies(cases, 
     reasons = [row for row in dump(runner.db)["audit_events"] if "门␀锁" in row]
     assert len(reasons) == 1
     assert cases.history(case_id)[-1].reason == "门\x00锁"  # the log itself is untouched
+
+
+def test_a_runner_does_not_write_rows_it_cached_before_another_runner_moved_them(cases, clock):
+    # The worker keeps one runner (and its row cache) for ever; a report, the HTTP API or
+    # `projections catch-up` apply pages with runners of their own in between. Rows cached
+    # before another runner changed them must not be written back over its changes.
+    RandomHistory(cases, clock, seed=21).run(60)
+    worker = Runner(cases, all_projections())
+    worker.catch_up()
+    for seed in (22, 23, 24):
+        clock.advance(hours=1)
+        RandomHistory(cases, clock, seed=seed).run(40)
+        Runner(cases, all_projections()).catch_up()  # a reader's catch-up
+        clock.advance(hours=1)
+        RandomHistory(cases, clock, seed=seed + 10).run(40)
+        worker.catch_up()
+
+    rebuilt = SqliteDb.memory()
+    Runner(cases, all_projections(), rebuilt).catch_up()
+    assert dump(worker.db) == dump(rebuilt)
