@@ -51,6 +51,10 @@ class Db(Protocol):
         """
         ...
 
+    def schema_writer(self) -> Any:
+        """``writer`` for creating, dropping or resetting tables: one session at a time."""
+        ...
+
 
 class _SqliteTx:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
@@ -134,6 +138,9 @@ class SqliteDb:
                 raise
             conn.commit()
 
+    # BEGIN IMMEDIATE already lets one writer in at a time.
+    schema_writer = writer
+
     def close(self) -> None:
         if self._memory is not None:
             self._memory.close()
@@ -186,6 +193,19 @@ class PostgresDb:
         """``transaction`` whose commit does not wait for the WAL flush (see ``Db.writer``)."""
         with self.transaction() as tx:
             tx.execute("SET LOCAL synchronous_commit = off")
+            yield tx
+
+    @contextmanager
+    def schema_writer(self) -> Iterator[_PostgresTx]:
+        """``writer`` holding the schema's lock for table changes until it ends.
+
+        Two sessions creating the same table at once fail one of them (a UniqueViolation
+        on ``pg_type``): the worker, a report and an operator's command all set up the read
+        models, on a new store and after an upgrade changes a version.
+        """
+        with self.writer() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext('hazardflow.projections.' "
+                       "|| current_schema()))")
             yield tx
 
     def close(self) -> None:

@@ -143,7 +143,7 @@ class Runner:
 
     def setup(self) -> None:
         """Create missing tables; start over any projection whose version changed."""
-        with self.db.writer() as tx:
+        with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
             stored = self._stored(tx)
             for p in self.projections:
@@ -207,7 +207,7 @@ class Runner:
     # -- status, catch-up, rebuild ---------------------------------------------------------
 
     def status(self) -> list[Status]:
-        with self.db.transaction() as tx:
+        with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
             stored = self._stored(tx)
         head = self.source.head()
@@ -220,7 +220,7 @@ class Runner:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty the projections' tables and apply every event from the first."""
-        with self.db.writer() as tx:
+        with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
             for p in self.projections:
                 self._reset(tx, p)
@@ -245,7 +245,7 @@ class Runner:
         stopped = {name for name in self._unindexed
                    if name not in self._fresh and name not in self._pages}
         if stopped:
-            with self.db.writer() as tx:
+            with self.db.schema_writer() as tx:
                 self._index(tx, stopped)
         applied = 0
         size = self.page_size or (BULK_PAGE_SIZE if stop - start > 2 * BULK_PAGE_SIZE
@@ -261,7 +261,7 @@ class Runner:
                 if progress is not None:
                     progress(last - start, stop - start)
         if self._unindexed:
-            with self.db.writer() as tx:
+            with self.db.schema_writer() as tx:
                 self._index(tx)
         return applied
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from projections import all_projections
@@ -255,3 +257,53 @@ def test_a_runner_does_not_write_rows_it_cached_before_another_runner_moved_them
     rebuilt = SqliteDb.memory()
     Runner(cases, all_projections(), rebuilt).catch_up()
     assert dump(worker.db) == dump(rebuilt)
+
+
+def _at_once(*calls):
+    """Run ``calls`` in threads released together; the exceptions they raised."""
+    barrier, failures = threading.Barrier(len(calls)), []
+
+    def run(call):
+        barrier.wait()
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_runners_set_up_at_once_on_a_new_store_or_a_new_version_both_go_on(open_service,
+                                                                           clock):
+    # The worker, the HTTP server's reports and an operator's command open the projections
+    # at the same moment on a new store, and again after an upgrade bumps a version: on
+    # PostgreSQL two sessions creating the same table at once failed one of them
+    # (UniqueViolation on pg_type), a traceback or a 500.
+    first, second = open_service(), open_service()
+    RandomHistory(first, clock, seed=25).run(20)
+    assert _at_once(Runner(first, all_projections()).status,
+                    Runner(second, all_projections()).status) == []
+    assert _at_once(Runner(first, all_projections()).setup,
+                    Runner(second, all_projections()).setup) == []
+
+    class LedgerV2(Ledger):
+        version = 2
+
+    assert _at_once(Runner(first, [LedgerV2()]).setup, Runner(second, [LedgerV2()]).setup) == []
+    runner = Runner(first, [LedgerV2()])
+    runner.catch_up()
+    assert [(s.stored_version, s.up_to_date) for s in runner.status()] == [(2, True)]
+
+
+def test_the_witness_is_set_up_by_two_processes_at_once(open_service):
+    # The worker's first round and `audit verify` (or the evidence route) on a new store.
+    from projections.chain import ChainWitness
+
+    first, second = open_service(), open_service()
+    assert _at_once(lambda: ChainWitness(first), lambda: ChainWitness(second)) == []
+    assert ChainWitness(first).position()[0] == 0
