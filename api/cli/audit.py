@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from api.cli.context import service, settings
+from api.schemas.commands import sane_year
 from api.wiring import open_blobs
 from domain.errors import DomainError
 from domain.timeutil import local_date
@@ -98,6 +99,10 @@ def digest(
         wanted = date.fromisoformat(day) if day else local_date(now) - timedelta(days=1)
     except ValueError:
         raise DomainError(f"{day!r} is not a date like 2026-03-02") from None
+    try:
+        sane_year(wanted)  # the last day of year 9999 has no UTC end in China time
+    except ValueError as error:
+        raise DomainError(f"{day}: {error}") from None
     result = ChainWitness(cases).digest(wanted, now)
     typer.echo(f"# hazardflow chain head at the end of {wanted} (China time): "
                f"events 1..{result.position}", err=True)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api.deps import ActorDep, CasesDep
 from api.routes.evidence import BlobsDep, WitnessDep
+from api.schemas.commands import Day
 from api.schemas.common import problem_responses
 from domain.errors import NotPermitted
 from domain.values import Actor, Role
@@ -78,7 +79,7 @@ def verify(
 
 @router.get("/digest", responses=PROBLEMS, summary="the chain head at the end of a day")
 def digest(actor: ActorDep, cases: CasesDep, witness: WitnessDep,
-           date: Annotated[date, Query(description="a China-time day that has ended")]
+           date: Annotated[Day, Query(description="a China-time day that has ended")]
            ) -> DigestOut:
     """The global chain head at the end of ``date``, to publish outside the system."""
     require_auditor(actor)

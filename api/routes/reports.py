@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import scopes
 from api.deps import ActorDep, CasesDep
+from api.schemas.commands import Day
 from api.schemas.common import problem_responses
 from domain.values import Actor, Category, Severity
 from projections.accountability import AccountabilityFilter
@@ -115,8 +116,8 @@ def ledger(actor: ActorDep, cases: CasesDep, options: Options,
            community: Code | None = None, grid: Code | None = None,
            category: Category | None = None, severity: Severity | None = None,
            state: Annotated[str | None, Query(max_length=60)] = None,
-           overdue: bool | None = None, found_from: date | None = None,
-           found_to: date | None = None) -> Response:
+           overdue: bool | None = None, found_from: Day | None = None,
+           found_to: Day | None = None) -> Response:
     """One row per case, with deadlines, who found and verified it, and days open."""
     filters = LedgerFilter(**_narrowed(
         actor, community=community, grid=grid, category=category and category.value,

@@ -197,3 +197,16 @@ def test_open311_dates_without_a_utc_instant_are_400_not_500(api: Api, param: st
     assert response.status_code == 400, response.text
     [item] = response.json()
     assert item["code"] == 400 and param in item["description"]
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize("path,param", [("/api/ledger", "found_from"),
+                                        ("/api/ledger", "found_to"),
+                                        ("/api/audit/digest", "date")])
+def test_report_days_outside_the_years_served_are_422_not_500(api: Api, path: str,
+                                                              param: str, day: str) -> None:
+    """The ledger's found_from / found_to and the audit digest's date: the first or last
+    day of the calendar has no UTC start or end in China time (OverflowError, a 500)."""
+    api.report()
+    body = assert_problem(api.get(path, "admin", **{param: day}), 422)
+    assert param in body["detail"]

@@ -39,6 +39,8 @@ def test_attach_verify_tamper_and_digest(tmp_path):
     assert run("audit", "verify").stdout.startswith("OK: ")
     today = run("audit", "digest", "--date", "2099-01-01", code=2)
     assert "has not ended yet" in today.stderr
+    last_day = run("audit", "digest", "--date", "9999-12-31", code=2)  # no UTC end: traceback
+    assert "year must be between 2000 and 2100" in last_day.stderr, last_day.stderr
     line = run("audit", "digest", "--date", "2020-01-01").stdout.strip()
     assert line == "2020-01-01 0 " + "0" * 64
     (tmp_path / "digests.txt").write_text(f"# published\n{line}\n")
