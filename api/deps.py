@@ -107,8 +107,8 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 IfMatchHeader = Annotated[str | None, Header(
-    description='the case version the command was decided on, e.g. 3 or "3"; a stale '
-                "one answers 409 with the current version", max_length=40)]
+    description='the case version the command was decided on, e.g. 3 or "3" (* for any); '
+                "a stale one answers 409 with the current version", max_length=40)]
 IdempotencyKeyHeader = Annotated[str | None, Header(
     description="a client-chosen key; a repeat with the same key and body returns the "
                 "original response and records nothing new", max_length=200)]
@@ -118,9 +118,12 @@ _VERSION_TAG = re.compile(r'(?:W/)?("?)([0-9]{1,9})\1')
 
 
 def parse_if_match(if_match: str | None) -> int | None:
-    """A version, bare or as an entity tag (``3``, ``"3"``, ``W/"3"``). ASCII digits only:
-    a header is read as Latin-1, where ``str.isdigit`` also takes superscripts."""
-    if if_match is None:
+    """A version, bare or as an entity tag (``3``, ``"3"``, ``W/"3"``: a version is exact
+    however it is marked), or None for no condition: no header, or ``*``, which RFC 9110
+    matches to any current version (a case that does not exist is still a 404). ASCII
+    digits only: a header is read as Latin-1, where ``str.isdigit`` also takes
+    superscripts. A list of tags is refused: a command is decided on one version."""
+    if if_match is None or if_match.strip() == "*":
         return None
     match = _VERSION_TAG.fullmatch(if_match.strip())
     if match is None:
