@@ -40,6 +40,7 @@ from domain.values import (
     Place,
     Role,
     Severity,
+    optional_text,
     parse_enum,
     require_text,
 )
@@ -201,7 +202,7 @@ class HazardCase(Chained, Aggregate):
             ev.RectificationVerified,
             passed=passed,
             closing_reason=ClosingReason.RECTIFIED.value if passed else "",
-            **act.fields(reason.strip()),
+            **act.fields(optional_text(reason, "the verification's note")),
         )
 
     def extend_deadline(self, act: Act, deadline: date, reason: str) -> None:
@@ -277,7 +278,7 @@ class HazardCase(Chained, Aggregate):
             raise DomainError(f"deadline {deadline} is before the order date")
         self.trigger_event(
             ev.RectificationOrdered, deadline=deadline.isoformat(), rule=rule,
-            **act.fields(reason.strip()),
+            **act.fields(optional_text(reason, "the reason for the order")),
         )
 
     def close(self, act: Act, closing_reason: ClosingReason | str, reason: str) -> None:
@@ -285,7 +286,8 @@ class HazardCase(Chained, Aggregate):
         closing = parse_enum(ClosingReason, closing_reason, "closing reason")
         if closing not in (ClosingReason.ENFORCED, ClosingReason.RECTIFIED):
             raise DomainError("a department closes a case as enforced or rectified")
-        self.trigger_event(ev.CaseClosed, closing_reason=closing.value, **act.fields(reason.strip()))
+        self.trigger_event(ev.CaseClosed, closing_reason=closing.value,
+                           **act.fields(optional_text(reason, "the reason for closing")))
 
     # -- dismissal, recurrence, comments --------------------------------------------------
 
@@ -301,7 +303,7 @@ class HazardCase(Chained, Aggregate):
         self.trigger_event(
             ev.CaseDismissed,
             closing_reason=closing.value,
-            duplicate_of=duplicate_of.strip(),
+            duplicate_of=optional_text(duplicate_of, "the case it duplicates"),
             **act.fields(require_text(reason, "the reason for dismissing")),
         )
 
@@ -331,7 +333,7 @@ class HazardCase(Chained, Aggregate):
             raise DomainError("attach at least one file")
         self.trigger_event(
             ev.EvidenceAttached, evidence=[e.as_dict() for e in evidence],
-            **act.fields(note.strip()),
+            **act.fields(optional_text(note, "the note")),
         )
 
     def comment(self, act: Act, text: str) -> None:

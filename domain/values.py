@@ -6,6 +6,7 @@ Events store plain data (str, int, dict, list), so every value here has an
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
@@ -93,6 +94,33 @@ def parse_enum(enum: type[Enum], value: Any, what: str) -> Any:
         raise DomainError(f"unknown {what} {value!r}; expected one of: {choices}") from None
 
 
+# C0 controls but tab, LF and CR; DEL and the C1 controls; the two XML non-characters; lone
+# surrogates (not encodable as UTF-8). The HTTP and CLI edges refuse the same set.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def printable(value: str, what: str) -> str:
+    """``value`` unless it holds a character the log must not keep (a DomainError names it).
+
+    Text is kept for ever and shown in terminals and spreadsheets: a NUL cannot be stored
+    in a PostgreSQL text column, an ESC acts on the terminal that shows it. Only commands
+    check this; replaying stored events never does, so older text still loads.
+    """
+    found = UNPRINTABLE.search(value)
+    if found is not None:
+        char = found.group()
+        kind = ("an unpaired surrogate" if "\ud800" <= char <= "\udfff"
+                else "a non-character" if char in "\ufffe\uffff" else "a control character")
+        raise DomainError(f"{what} contains U+{ord(char):04X}, {kind}: of those, only tab "
+                          "and line breaks are allowed")
+    return value
+
+
+def optional_text(value: str | None, what: str) -> str:
+    """Trimmed ``value``, which may be empty, with no character the log must not keep."""
+    return printable((value or "").strip(), what)
+
+
 def _require_text(value: str, what: str, limit: int = 500) -> str:
     value = (value or "").strip()
     if not value:
@@ -100,6 +128,10 @@ def _require_text(value: str, what: str, limit: int = 500) -> str:
     if len(value) > limit:
         raise DomainError(f"{what} is longer than {limit} characters")
     return value
+
+
+def _require_printable_text(value: str, what: str, limit: int = 500) -> str:
+    return printable(_require_text(value, what, limit), what)
 
 
 @dataclass(frozen=True)
@@ -139,7 +171,8 @@ class Place:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", parse_enum(PlaceKind, self.kind, "place kind"))
         for what in ("id", "name", "grid", "community"):
-            _require_text(getattr(self, what), f"place {what}", 200)
+            _require_printable_text(getattr(self, what), f"place {what}", 200)
+        printable(self.address or "", "place address")
 
     def as_dict(self) -> dict[str, str]:
         return {**asdict(self), "kind": self.kind.value}
@@ -159,7 +192,8 @@ class Party:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "role", parse_enum(PartyRole, self.role, "party role"))
-        _require_text(self.name, "party name", 200)
+        _require_printable_text(self.name, "party name", 200)
+        printable(self.contact or "", "party contact")
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "role": self.role.value, "contact": self.contact}
@@ -179,7 +213,8 @@ class Evidence:
     size: int
 
     def __post_init__(self) -> None:
-        _require_text(self.name, "evidence name", 255)
+        _require_printable_text(self.name, "evidence name", 255)
+        printable(self.media_type or "", "evidence media type")
         digest = self.sha256.lower()
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise DomainError(f"evidence sha256 {self.sha256!r} is not 64 hex digits")
@@ -196,5 +231,6 @@ class Evidence:
 
 
 def require_text(value: str, what: str, limit: int = 2000) -> str:
-    """Trimmed ``value``; a DomainError when it is blank or longer than ``limit``."""
-    return _require_text(value, what, limit)
+    """Trimmed ``value``; a DomainError when it is blank, longer than ``limit`` or holds a
+    character the log must not keep (``printable``)."""
+    return _require_printable_text(value, what, limit)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.values import UNPRINTABLE as _UNPRINTABLE
 
 
 def _printable(value: str) -> str:
@@ -22,11 +23,6 @@ def _printable(value: str) -> str:
     kind = "a non-character" if char in "\ufffe\uffff" else "a control character"
     raise ValueError(f"text contains U+{ord(char):04X}, {kind}: of those, only tab and line "
                      "breaks are allowed")
-
-
-# C0 controls but tab, LF and CR; DEL and the C1 controls; the two XML non-characters; lone
-# surrogates (which cannot be encoded as UTF-8).
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 Printable = AfterValidator(_printable)

@@ -253,9 +253,9 @@ def test_a_case_shows_its_text_as_typed_and_a_recorded_escape_as_a_symbol(run):
             "only tab and line breaks are allowed")
     run("case", "report", "--token", gw, "--place-id", "P1", "--grid", "YS-C01-G01",
         "--community", "YS-C01", *PLACE[:-1], "[/bold] 楼道 [red]x[/red]")
-    # Text recorded before control characters were refused at the edge (the service itself
-    # takes any text): it must still show, and must not act on the terminal.
-    context.service().comment("HZ-2026-000001", f.safety_officer, text="清屏\x1b[2J响铃\x07")
+    # Text recorded before control characters were refused (at the edge, then by the
+    # service): it must still show, and must not act on the terminal.
+    f.comment_as_recorded_before(context.service(), "HZ-2026-000001", "清屏\x1b[2J响铃\x07")
     shown = run("case", "show", "HZ-2026-000001").stdout
     assert "[/bold] 楼道 [red]x[/red]" in shown
     assert "清屏␛[2J响铃␇" in shown and "\x1b" not in shown

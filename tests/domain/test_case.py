@@ -11,7 +11,7 @@ import pytest
 from domain import events as ev
 from domain.case import Act, HazardCase
 from domain.errors import DomainError, NotPermitted, SeparationOfDuties
-from domain.values import Evidence
+from domain.values import Evidence, Party, Place
 from tests.factories import (
     fire_officer,
     grid_worker,
@@ -87,6 +87,31 @@ def test_an_extension_to_a_day_already_past_is_refused() -> None:
         case.extend_deadline(extend, date(2026, 3, 10), "材料已订购")
     case.extend_deadline(extend, date(2026, 3, 12), "材料已订购")  # today still counts
     assert case.deadline == "2026-03-12"
+
+@pytest.mark.parametrize("command", [
+    lambda: HazardCase.report(uuid4(), act(grid_worker, "report", "found"), "HZ-1", place(),
+                              "other", "general", "楼道\x00飞线", []),
+    lambda: reported().comment(act(safety_officer, "comment", "found", 1), "看\x1b[2J这里"),
+    lambda: reported().notify(act(safety_officer, "notify", "notified", 1),
+                              Party("陈先生", "landlord", "138\x07"), date(2026, 3, 9), "x"),
+    lambda: reported().dismiss(act(safety_officer, "dismiss", "closed", 1), "unfounded",
+                               "无\x85隐患"),
+    lambda: awaiting_verification().verify(act(inspector, "verify", "closed", 4), True,
+                                           "合格\x7f"),
+    lambda: Place("P-1", "出租屋", "rental_house", "园山路\x0c1号", "YS-C01-G01", "YS-C01"),
+    lambda: Evidence("a\x00.jpg", "image/jpeg", "a" * 64, 1),
+])
+def test_text_with_a_control_character_is_refused_by_the_domain(command) -> None:
+    # The edges refuse it too; the domain is the last line before the log kept for ever
+    # (a NUL stopped every PostgreSQL projection at its event), whoever calls the service.
+    with pytest.raises(DomainError, match=r"contains U\+00[0-9A-F]{2}, a control character"):
+        command()
+
+
+def test_tab_and_line_breaks_are_ordinary_text() -> None:
+    case = reported()
+    case.comment(act(safety_officer, "comment", "found", 1), "第一行\r\n第二行\t完")
+    assert case.collect_events()[-1].reason == "第一行\r\n第二行\t完"
 
 def awaiting_verification() -> HazardCase:
     case = reported()

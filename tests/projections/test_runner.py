@@ -226,11 +226,11 @@ def test_rows_dropped_from_a_small_cache_are_read_back(cases, clock, monkeypatch
 
 
 def test_a_recorded_nul_character_is_shown_not_a_page_that_never_applies(cases, clock):
-    # The service takes any text; the edges now refuse NUL, but the log may already hold one
+    # The edges and the service now refuse NUL, but the log may already hold one
     # (Open311 took it). PostgreSQL cannot store it in a text column: unhandled, every
     # projection would stop at that event for good.
     case_id = f.report(cases)
-    cases.comment(case_id, f.safety_officer, text="门\x00锁")
+    f.comment_as_recorded_before(cases, case_id, "门\x00锁")
     runner = Runner(cases, all_projections())
     runner.catch_up()
     assert all(s.up_to_date for s in runner.status())

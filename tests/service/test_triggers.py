@@ -161,6 +161,22 @@ def test_illegal_transitions_and_wrong_roles_append_nothing(cases, trigger, acto
     assert triggers_of(cases, case_id) == ["report"]
 
 
+def test_a_control_character_is_refused_by_the_service_and_older_ones_still_replay(cases):
+    # Library callers, the demo and the tick reach the service without the HTTP or CLI
+    # edge: the service refuses what the log must not keep, and appends nothing.
+    case_id = f.report(cases)
+    with pytest.raises(DomainError, match="comment contains U\\+0000, a control character"):
+        cases.comment(case_id, f.safety_officer, text="NUL\x00here")
+    with pytest.raises(DomainError, match="party name contains U\\+001B"):
+        cases.notify(case_id, f.safety_officer, party=f.Party("\x1b[31m陈", "landlord"))
+    assert triggers_of(cases, case_id) == ["report"]
+    # An event recorded before the check still loads and the case still takes commands:
+    # only commands check, replay never does.
+    f.comment_as_recorded_before(cases, case_id, "older\x00text")
+    assert cases.history(case_id)[-1].reason == "older\x00text"
+    cases.notify(case_id, f.safety_officer, party=f.landlord)
+    assert cases.get_case(case_id).state == "notified"
+
 def test_an_unknown_case_is_not_found(cases):
     with pytest.raises(CaseNotFound):
         cases.notify("HZ-2026-000404", f.safety_officer, party=f.landlord)
