@@ -235,10 +235,12 @@ class Runner:
             positions = {name: pos for name, (pos, _) in self._stored(tx).items()}
         positions = {p.name: positions[p.name] for p in self.projections}
         # Rows cached by this runner equal the tables only while no other runner (a report's,
-        # another process's) has applied a page since: else they are read again.
+        # another process's) has applied a page since: else they are read again, and, as
+        # the other may have rebuilt the tables (whole or stopped), their indexes made.
         for name, position in positions.items():
-            if self._moved.get(name) != position:
+            if self._moved.get(name, position) != position:
                 self._pages.pop(name, None)
+                self._unindexed.add(name)
         start, stop = min(positions.values(), default=0), self.source.head()
         # A projection whose rebuild stopped part-way (its page gone with the error) is
         # written by key from here on, which needs its key index first.
