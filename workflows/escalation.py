@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.errors import DomainError, IdempotencyMismatch
+from domain.timeutil import shown
 from domain.values import SYSTEM_ACTOR
 from workflows.deadlines import Due, Horizons, due_actions
 
@@ -70,8 +71,8 @@ class EscalationTick:
         clock_now = self.service.clock.now()
         now = now or clock_now
         if now > clock_now:
-            raise DomainError(f"cannot run the tick at {now.isoformat()}: it is in the future "
-                              f"(now {clock_now.isoformat()})")
+            raise DomainError(f"cannot run the tick at {shown(now)}: it is in the future "
+                              f"(now {shown(clock_now)})")
         self.index.refresh()
         found = self.index.candidates(Horizons.of(self.service.policy, now))
         report = TickReport(candidates=len(found))

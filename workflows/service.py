@@ -34,7 +34,7 @@ from domain.errors import (
 )
 from domain.events import CaseEvent
 from domain.timeutil import local_date, require_aware
-from domain.values import Actor, Department, Evidence, Party, Place, Role
+from domain.values import Actor, Department, Evidence, Party, Place, Role, parse_enum
 from workflows import lifecycle
 from workflows.deadlines import current_level, local_day, require_due
 from workflows.fingerprint import fingerprint
@@ -568,7 +568,8 @@ class HazardCases:
     def _route(self, case: HazardCase, department: Department | str | None
                ) -> tuple[Department, str]:
         if department:
-            return Department(getattr(department, "value", department)), "explicit"
+            return parse_enum(Department, getattr(department, "value", department),
+                              "department"), "explicit"
         return self.policy.route(case.category, case.place["kind"])
 
 

@@ -71,6 +71,18 @@ def test_refusal_routes_to_the_department_of_the_category(cases):
     assert "unreported_small_works" in rule and "housing" in rule
 
 
+def test_an_unknown_department_given_by_hand_is_named_with_the_choices(cases):
+    # A ValueError from the Department enum escaped the service: not a domain error, so a
+    # library caller or the API's error mapping could not tell it from a crash.
+    case_id = f.to_notified(cases)
+    for command in (cases.refuse, cases.escalate):
+        with pytest.raises(DomainError, match="unknown department 'police'; expected one of: "
+                                              "fire, emergency_management"):
+            command(case_id, f.safety_officer, reason="拒不整改", department="police")
+    assert triggers_of(cases, case_id) == ["report", "notify"]
+    cases.escalate(case_id, f.safety_officer, reason="移交", department="housing")
+    assert cases.get_case(case_id).department == "housing"
+
 def test_escalate_accept_enforce_order_back_and_close(cases, clock):
     case_id = f.report(cases, severity="major")
     cases.escalate(case_id, f.street_supervisor, reason="重大隐患")

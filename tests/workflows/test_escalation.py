@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -307,7 +308,12 @@ def test_a_past_instant_catches_up_a_missed_night_and_the_future_is_refused(case
     assert type(missed).__name__ == "DeadlineMissed"
     assert missed.occurred_at == "2026-03-09T18:00:00.000000+00:00"  # the night it was due
     assert missed.recorded_at == "2026-03-12T07:00:00.000000+00:00"  # when it was recorded
-    with pytest.raises(DomainError, match="in the future"):
+    # told in China time to the second, both instants (the system clock's is UTC with
+    # microseconds, and was shown so)
+    clock.set(datetime(2026, 3, 12, 7, 0, 0, 123456, tzinfo=UTC))
+    with pytest.raises(DomainError, match=re.escape(
+            "cannot run the tick at 2026-03-13T00:00:00+08:00: it is in the future "
+            "(now 2026-03-12T15:00:00+08:00)")):
         EscalationTick(cases, StoreDueIndex(cases)).run(now=datetime(2026, 3, 13,
                                                                      tzinfo=LOCAL_TZ))
 
