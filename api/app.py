@@ -94,6 +94,30 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class HeadAsGet:
+    """Answers ``HEAD`` as ``GET`` without the body: RFC 9110 9.1 has a server support HEAD
+    wherever it supports GET, and FastAPI's routes declare GET only (Starlette's own routes
+    add HEAD themselves). Declaring HEAD on each route would put it in the OpenAPI document
+    as a second operation of the same id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 def _no_telemetry() -> dict[str, Any]:
     """Newer FastAPI versions look up OpenTelemetry providers on every request (environment
     reads on the event loop, measurable under load); hazardflow exports no telemetry."""
@@ -160,6 +184,7 @@ def create_app(
 
         app.add_middleware(CommandPath)  # added first: inside BodyLimit
     app.add_middleware(BodyLimit, upload_limit=upload_body_limit(settings or Settings()))
+    app.add_middleware(HeadAsGet)
     return app
 
 

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.accounts import AccountExists, Unauthenticated
 from domain.errors import (
@@ -107,11 +108,28 @@ def _validation(_: Request, error: Exception) -> JSONResponse:
     return problem(422, "invalid-input", detail or "invalid input", errors=errors)
 
 
-def _http(_: Request, error: Exception) -> JSONResponse:
+def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     status = error.status_code
     kind = {404: "not-found", 405: "method-not-allowed"}.get(status, "http-error")
-    return problem(status, kind, str(error.detail), headers=error.headers)
+    headers = {**(error.headers or {}), "Allow": _allowed(request)} if status == 405 else \
+        error.headers
+    return problem(status, kind, str(error.detail), headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method of the request's path, for a 405's ``Allow`` (Starlette's names only
+    the first route matching the path: POST for ``/api/cases``, which GET lists too)."""
+    routes = request.app.router.routes  # FastAPI's included routers among them
+
+    def served(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in routes)
+
+    methods = {m for m in ("DELETE", "GET", "PATCH", "POST", "PUT") if served(m)}
+    if "GET" in methods:
+        methods.add("HEAD")  # api.app.HeadAsGet
+    return ", ".join(sorted(methods))
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -163,5 +181,7 @@ def _open311_aware(handler: Any) -> Any:
         status = {401: 403, 422: 400, 409: 400}.get(response.status_code,
                                                     response.status_code)
         detail = json.loads(bytes(response.body)).get("detail", TITLES.get(status, "error"))
-        return JSONResponse([{"code": status, "description": detail}], status_code=status)
+        allow = {"Allow": response.headers["allow"]} if "allow" in response.headers else None
+        return JSONResponse([{"code": status, "description": detail}], status_code=status,
+                            headers=allow)
     return handle
