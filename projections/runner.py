@@ -130,6 +130,9 @@ class Runner:
                  *, keep: Keep | None = None, page_size: int | None = None) -> None:
         self.source = EventSource(service)
         self.projections = list(projections)
+        # Every runner locks tracking rows and tables in this one order: two in different
+        # orders (a rebuild's groups, the worker) deadlocked on PostgreSQL.
+        self._by_name = sorted(self.projections, key=lambda p: p.name)
         self.db = db if db is not None else store_db(service)
         self.keep = keep
         self.page_size = page_size
@@ -146,7 +149,7 @@ class Runner:
         with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
             stored = self._stored(tx)
-            for p in self.projections:
+            for p in self._by_name:
                 if p.name not in stored:
                     self._create(tx, p)
                 elif stored[p.name][1] != p.version:
@@ -222,7 +225,7 @@ class Runner:
         """Empty the projections' tables and apply every event from the first."""
         with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
-            for p in self.projections:
+            for p in self._by_name:
                 self._reset(tx, p)
         self._ready = True
         return self.catch_up(progress)
@@ -277,7 +280,7 @@ class Runner:
         examples = dict(zip(kinds, [item[2] for item in events]))
         first = events[0][0] if events else last
         with self.db.writer() as tx:
-            for p in self.projections:
+            for p in self._by_name:
                 position = positions[p.name]
                 if position >= last:
                     continue
