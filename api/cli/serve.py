@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
+import logging
 import os
+import re
 from typing import Any
 
 import typer
@@ -32,8 +35,35 @@ def serve(
                f"{settings().describe_store()}, group commit {'on' if group_commit else 'off'})",
                err=True)
     uvicorn.run("api.app:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, access_log=access_log, log_level="warning",
-                **_patient_supervisor(uvicorn))
+                workers=workers, access_log=access_log, log_config=log_config(uvicorn),
+                log_level=None, **_patient_supervisor(uvicorn))
+
+
+def log_config(uvicorn: Any) -> dict[str, Any]:
+    """uvicorn's logging with its own messages from warnings up, but its access lines (at
+    info) kept: a log level of warning for all of uvicorn silenced ``--access-log``. The
+    access lines go through ``HideApiKeys``."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = config["loggers"]["uvicorn.error"]["level"] = \
+        "WARNING"
+    config["filters"] = {"hide_api_keys": {"()": HideApiKeys}}
+    config["handlers"]["access"]["filters"] = ["hide_api_keys"]
+    return config
+
+
+# Open311 clients send their token as the query's api_key (the name may come
+# percent-encoded: Starlette decodes it).
+_API_KEY = re.compile(r"([?&]api(?:_|%5f)key=)[^&#]*", re.IGNORECASE)
+
+
+class HideApiKeys(logging.Filter):
+    """Masks the value of ``api_key`` in an access line's path: it is a bearer token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and isinstance(args[2], str):
+            record.args = (*args[:2], _API_KEY.sub(r"\1***", args[2]), *args[3:])
+        return True
 
 
 def _patient_supervisor(uvicorn: Any) -> dict[str, Any]:
