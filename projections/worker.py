@@ -7,13 +7,20 @@ read models at least as fresh as the events already applied.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
+
 from projections.runner import ProjectionConflict, Runner
 
 Tick = Callable[[Any], object]
+# A round stopped by the database (PostgreSQL restarted, a deadlock, SQLite busy past its
+# timeout) is tried again next round: the worker, and with it the deadline tick, goes on.
+DATABASE_ERRORS = (PersistenceError, sqlite3.OperationalError, psycopg.OperationalError)
 
 
 def escalation_tick(service: Any) -> object:
@@ -38,11 +45,16 @@ def work_once(service: Any, runner: Runner) -> int:
 
 
 def work(service: Any, runner: Runner, *, interval: float = 2.0,
-         rounds: int | None = None, on_round: Callable[[int], None] = lambda n: None) -> None:
+         rounds: int | None = None, on_round: Callable[[int], None] = lambda n: None,
+         on_error: Callable[[Exception], None] = lambda error: None) -> None:
     """Run rounds until interrupted (Ctrl-C) or ``rounds`` are done; sleep when idle."""
     done = 0
     while rounds is None or done < rounds:
-        applied = work_once(service, runner)
+        try:
+            applied = work_once(service, runner)
+        except DATABASE_ERRORS as error:
+            on_error(error)
+            applied = 0
         on_round(applied)
         done += 1
         if not applied and (rounds is None or done < rounds):

@@ -105,7 +105,11 @@ def worker(interval: float = typer.Option(2.0, min=0.1, help="seconds to wait wh
         if applied:
             typer.echo(f"applied {applied} events (head {runner.source.head()})", err=True)
 
+    def failed(error: Exception) -> None:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        typer.echo(f"round stopped by the database: {reason}; trying again", err=True)
+
     try:
-        work(cases, runner, interval=interval, on_round=report)
+        work(cases, runner, interval=interval, on_round=report, on_error=failed)
     except KeyboardInterrupt:
         typer.echo("worker stopped", err=True)

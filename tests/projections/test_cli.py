@@ -99,3 +99,24 @@ def test_the_worker_survives_another_process_moving_a_projection(store, monkeypa
     monkeypatch.setattr(runner, "catch_up", conflicting)
     work(store, runner, interval=0.01, rounds=2)
     assert len(calls) == 2
+
+
+def test_the_worker_goes_on_after_the_database_fails_a_round(store, monkeypatch, capsys):
+    # PostgreSQL restarted (or a deadlock, or SQLite busy past its timeout): the worker
+    # died with a traceback, and with it the deadline tick, until someone noticed.
+    from eventsourcing.persistence import OperationalError
+
+    runner = Runner(store, all_projections())
+    real, calls = runner.catch_up, []
+
+    def once_down(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "catch_up", once_down)
+    failed: list[Exception] = []
+    work(store, runner, interval=0.01, rounds=2, on_error=failed.append)
+    assert len(calls) == 2 and len(failed) == 1
+    assert all(s.up_to_date for s in runner.status())
