@@ -134,9 +134,12 @@ def parse_if_match(if_match: str | None) -> int | None:
 def parse_idempotency_key(idempotency_key: str | None) -> str | None:
     if idempotency_key is None:
         return None
+    # ASCII, as a structured-field string (draft-ietf-httpapi-idempotency-key-header): a
+    # header is read as Latin-1, so a key sent as UTF-8 was otherwise kept as mojibake, or
+    # refused when one of its bytes read as a C1 control.
     key = idempotency_key.strip()
-    if not key or not key.isprintable():
-        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters")
+    if not key or not (key.isascii() and key.isprintable()):
+        raise BadRequest("Idempotency-Key must be 1 to 200 printable ASCII characters")
     return key
 
 

@@ -488,7 +488,15 @@ class HazardCases:
                 replay = self._replay(actor, command_id, print_)
                 if replay is not None:
                     return replay
-            touched, case = self._decide(decide, fresh=attempt > 0)
+            try:
+                touched, case = self._decide(decide, fresh=attempt > 0)
+            except DomainError:
+                # A twin of this command (same id) may have committed since the look-up
+                # above; what it changed refuses this copy, which gets its answer instead.
+                replay = self._replay(actor, command_id, print_) if command_id else None
+                if replay is None:
+                    raise
+                return replay
             result = CommandResult(case.id, case.number, case.state, case.version)
             if command_id:
                 touched.append(CommandRecord.applied(

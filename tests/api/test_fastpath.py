@@ -36,7 +36,7 @@ class Side:
         self.last_case = ""
 
     def send(self, path: str, who: str | None, content: bytes | None,
-             headers: dict[str, str]) -> tuple[Any, ...]:
+             headers: dict[str, str | bytes]) -> tuple[Any, ...]:
         """The answer with case ids replaced by a marker (each store makes its own)."""
         auth = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         response = self.client.post(path.replace("{case}", self.last_case), content=content,
@@ -65,7 +65,7 @@ def _json(body: Any) -> bytes:
 
 
 # (path, account, body bytes or None, headers): run in order on both sides.
-REQUESTS: list[tuple[str, str | None, bytes | None, dict[str, str]]] = [
+REQUESTS: list[tuple[str, str | None, bytes | None, dict[str, str | bytes]]] = [
     ("/api/cases", "grid_worker", _json(report_body(1)), JSON),
     ("/api/cases/{case}/notify", "safety_officer",
      _json({"party": {"name": "房东", "role": "landlord"}, "deadline": "2026-03-09"}),
@@ -107,6 +107,8 @@ REQUESTS: list[tuple[str, str | None, bytes | None, dict[str, str]]] = [
     ("/api/cases", "grid_worker", _json(report_body(3)), {**JSON, "Idempotency-Key": " "}),
     ("/api/cases", "grid_worker", _json(report_body(3)),
      {**JSON, "Idempotency-Key": "k" * 201}),
+    ("/api/cases", "grid_worker", _json(report_body(3)),
+     {**JSON, "Idempotency-Key": "ключ".encode()}),
     ("/api/cases", "grid_worker-x", _json(report_body(4)), JSON),
     ("/api/cases", "leader", _json(report_body(4)), JSON),
     ("/api/cases", "grid_worker", _json({**report_body(4), "description": " "}), JSON),

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests import factories as f
-from tests.api.conftest import Api
+from tests.api.conftest import Api, report_body
 from tests.api.test_errors import assert_problem
 
 PLAIN, NOT_PLAIN = "application/json", "application/json; charset=utf-8"  # fast path, route
@@ -58,3 +60,56 @@ def test_a_405_names_every_method_of_the_path(api: Api) -> None:
     o311 = api.client.delete("/open311/v2/requests.json")
     assert (o311.status_code, o311.headers["allow"]) == (405, "GET, HEAD, POST")
     assert o311.json()[0]["code"] == 405
+
+
+@pytest.mark.parametrize("content_type", [PLAIN, NOT_PLAIN])
+@pytest.mark.parametrize("key", ["кл", "ключ", "ü"])
+def test_an_idempotency_key_is_ascii(api: Api, content_type: str, key: str) -> None:
+    """A header is read as Latin-1: a key sent as UTF-8 was taken or refused by chance,
+    'кл' (D0 BA D0 BB: 'Ð', 'º', 'Ð', '»') stored as such, 'ключ' refused as
+    unprintable (its 'ю' holds the byte 8E, a C1 control in Latin-1)."""
+    from tests.api.test_edges import _raw
+
+    case_id = f.report(api.cases)
+    headers = {**api.auth("street_supervisor"), "Content-Type": content_type,
+               "Idempotency-Key": key.encode()}
+    response = _raw(api, "POST", f"/api/cases/{case_id}/comment", b'{"text": "a"}', headers)
+    assert "ASCII" in assert_problem(response, 400)["detail"]
+    assert len(api.cases.history(case_id)) == 1
+
+
+def test_one_idempotency_key_sent_at_once_records_one_command(api: Api) -> None:
+    """Eight copies of a report and of a notice (with If-Match), sent together with one
+    key: one case, one notice, and every copy answered as the first; the same key from
+    another caller is that caller's own command. A copy decided after its twin committed
+    was refused (409: a probable duplicate of its twin's case, a notice from the wrong
+    state, a stale version) instead of being given the twin's answer."""
+    import asyncio
+
+    import httpx
+
+    case_id = f.report(api.cases, 1)
+
+    async def together(path: str, who: str, body: dict[str, Any],
+                       **extra: str) -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=api.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            headers = api.auth(who, **{"Idempotency-Key": "once", **extra})
+            return await asyncio.gather(*[client.post(path, json=body, headers=headers)
+                                          for _ in range(8)])
+
+    reports = asyncio.run(together("/api/cases", "grid_worker", report_body(2)))
+    notices = asyncio.run(together(
+        f"/api/cases/{case_id}/notify", "safety_officer",
+        {"party": {"name": "房东", "role": "landlord"}, "deadline": "2026-03-09"},
+        **{"If-Match": "1"}))
+    for answers, status in ((reports, 201), (notices, 200)):
+        assert {(a.status_code, a.text) for a in answers} == {(status, answers[0].text)}
+        replayed = [a.headers.get("idempotent-replayed") for a in answers]
+        assert replayed.count(None) == 1 and replayed.count("true") == 7
+    assert len(api.cases.history(case_id)) == 2
+    assert len(api.cases.history(reports[0].json()["case_id"])) == 1
+    other = api.post(f"/api/cases/{case_id}/comment", "inspector", {"text": "一次"},
+                     **{"Idempotency-Key": "once"})
+    assert (other.status_code, other.json()["version"]) == (200, 3)
+    assert "idempotent-replayed" not in other.headers
