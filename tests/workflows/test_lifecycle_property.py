@@ -10,7 +10,7 @@ the stored events must equal the aggregate the command produced in memory.
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ PEOPLE.append(Actor("safety_officer-0", Role.INSPECTOR, f.COMMUNITY))
 INVARIANT_REFUSALS = (NotPermitted, SeparationOfDuties, NotDue)
 INVARIANT_MESSAGES = ("must accept the escalation", "already accepted", "extension must move",
                       "before the order date", "before the notice date",
+                      "before the day it is granted",  # an extension to a day already past
                       "is not due on")  # an engine trigger run before its time
 
 
