@@ -66,9 +66,12 @@ class Policy:
             return None
         return self.calendar.subtract(deadline, lead)
 
-    def reminder_rule(self) -> str:
+    def reminder_rule(self, deadline: date) -> str:
+        """The rule of the reminder of ``deadline`` (noting a year counted by the fallback)."""
         lead = self.rules.model.reminders.before_deadline
-        return self.rule(f"reminders.before_deadline = {lead}")
+        remind = self.reminder_day(deadline)
+        note = "" if remind is None else self.calendar.fallback_note(remind, deadline)
+        return self.rule(f"reminders.before_deadline = {lead}{note}")
 
     def verification_due(self, submitted_day: date) -> tuple[date, str]:
         """The last day to re-inspect a rectification submitted on ``submitted_day``."""

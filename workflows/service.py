@@ -348,7 +348,8 @@ class HazardCases:
     def remind_deadline(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "remind_deadline", act)
-            case.remind_deadline(act, self.policy.reminder_rule(), self.policy.version)
+            case.remind_deadline(act, self.policy.reminder_rule(date.fromisoformat(case.deadline)),
+                                 self.policy.version)
 
         return self._act(ref, actor, "remind_deadline", {}, apply, **common)
 

@@ -73,6 +73,15 @@ def test_the_fallback_is_named_on_the_rule_recorded():
     assert "2027 not known to chinese-calendar" in rule
 
 
+def test_a_reminder_day_counted_by_the_fallback_says_so_on_its_rule():
+    # The reminder of a deadline on Monday 4 January 2027 falls on Friday 1 January: a
+    # weekday counted as working only because 2027 is unknown; its rule must say so, as
+    # every other rule whose day the fallback decided does.
+    policy = Policy()
+    assert policy.reminder_day(date(2027, 1, 4)) == date(2027, 1, 1)
+    assert "2027 not known to chinese-calendar" in policy.reminder_rule(date(2027, 1, 4))
+    assert "not known" not in policy.reminder_rule(date(2026, 3, 11))
+
 def test_the_fallback_is_used_only_for_years_the_package_does_not_know():
     def package(day: date) -> bool:
         if day.year > 2026:
