@@ -173,7 +173,9 @@ def _body(trigger: str | None, headers: dict[bytes, bytes], raw: bytes) -> Any:
         if not isinstance(data, dict):
             raise _PassOn
         return model.model_validate(data, from_attributes=True)
-    except (ValueError, ValidationError):  # JSONDecodeError is a ValueError
+    # JSONDecodeError is a ValueError; nesting deeper than the parser's recursion limit is
+    # a RecursionError. FastAPI answers either (its 400 for a body it cannot parse).
+    except (ValueError, RecursionError, ValidationError):
         raise _PassOn from None
 
 

@@ -64,6 +64,8 @@ def _json(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
+DEEP = b'{"text": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # deeper than json can parse
+
 # (path, account, body bytes or None, headers): run in order on both sides.
 REQUESTS: list[tuple[str, str | None, bytes | None, dict[str, str | bytes]]] = [
     ("/api/cases", "grid_worker", _json(report_body(1)), JSON),
@@ -85,6 +87,7 @@ REQUESTS: list[tuple[str, str | None, bytes | None, dict[str, str | bytes]]] = [
     ("/api/cases/{case}/submit_rectification", "safety_officer", b'{"measures": ', JSON),
     ("/api/cases/{case}/submit_rectification", "safety_officer", b'["measures"]', JSON),
     ("/api/cases/{case}/submit_rectification", "safety_officer", b"null", JSON),
+    ("/api/cases/{case}/comment", "safety_officer", DEEP, JSON),  # a RecursionError: 500
     ("/api/cases/{case}/submit_rectification", "safety_officer",
      _json({"measures": "拆除", "extra": 1}), JSON),
     ("/api/cases/{case}/submit_rectification", "safety_officer", _json({"measures": "拆除"}),
@@ -115,6 +118,7 @@ REQUESTS: list[tuple[str, str | None, bytes | None, dict[str, str | bytes]]] = [
     ("/api/cases", "grid_worker", _json({**report_body(4), "occurred_at": "2030-01-01"}),
      JSON),
     ("/api/cases", "grid_worker", None, JSON),
+    ("/api/cases", "grid_worker", DEEP, JSON),
     ("/api/cases", "grid_worker", _json({"description": "x" * 300_000}), JSON),
     ("/api/cases", "grid_worker", _json(report_body(5, confirm_new=True)),
      {**JSON, "If-Match": "whatever"}),
