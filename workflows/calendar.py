@@ -49,6 +49,7 @@ class WorkingCalendar:
             try:
                 self._package(date(year, 6, 1))
                 self._known_years[year] = True
+                self._warn_unused(year)
             except NotImplementedError:
                 self._known_years[year] = False
                 log.warning(
@@ -60,6 +61,14 @@ class WorkingCalendar:
                     sum(d.year == year for d in self.workdays), year,
                 )
         return self._known_years[year]
+
+    def _warn_unused(self, year: int) -> None:
+        listed = sorted(d for d in self.holidays | self.workdays if d.year == year)
+        if listed:
+            log.warning(
+                "chinese-calendar %s knows %d: the rules file's calendar days for it are not "
+                "used (%s)", getattr(chinese_calendar, "__version__", "?"), year,
+                ", ".join(d.isoformat() for d in listed))
 
     def is_workday(self, day: date) -> bool:
         known = self._days.get(day)

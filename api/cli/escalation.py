@@ -66,8 +66,10 @@ def check_rules(
                         for lv in model.escalation.chain)
     typer.echo(f"escalation chain: {chain}; the department decides within "
                f"{model.escalation.decide_within} of accepting")
-    # Warns (on stderr) about this year or next if chinese-calendar does not know them yet.
+    # Warns (on stderr) about this year or next if chinese-calendar does not know them yet,
+    # and about days the file lists for a year it knows (the package's schedule wins).
     calendar = WorkingCalendar(model.calendar.holidays, model.calendar.workdays)
     this_year = local_date(SystemClock().now()).year
-    for year in (this_year, this_year + 1):
+    listed = {d.year for d in [*model.calendar.holidays, *model.calendar.workdays]}
+    for year in sorted({this_year, this_year + 1} | listed):
         calendar.knows(year)

@@ -66,6 +66,17 @@ def test_an_unknown_year_falls_back_to_weekdays_and_the_rules_file_lists(caplog)
     assert "2027 not known to chinese-calendar" in note
 
 
+def test_rules_file_days_in_a_year_the_package_knows_are_named_as_unused(caplog):
+    # The package's schedule wins for a year it knows: a holiday listed for 2026 in the
+    # rules file changes nothing, and that must not pass in silence.
+    calendar = WorkingCalendar(holidays=[date(2026, 12, 31)], workdays=[date(2027, 1, 2)])
+    with caplog.at_level(logging.WARNING, logger="hazardflow.calendar"):
+        assert calendar.is_workday(date(2026, 12, 31))
+        assert calendar.is_workday(date(2027, 1, 2))  # 2027 unknown: the file's day counts
+    assert ("chinese-calendar 1.11.0 knows 2026: the rules file's calendar days for it "
+            "are not used (2026-12-31)") in caplog.text
+    assert "knows 2027" not in caplog.text
+
 def test_the_fallback_is_named_on_the_rule_recorded():
     due, rule = Policy().rectification_deadline("general", "other", "enterprise",
                                                 date(2026, 12, 28))
