@@ -62,9 +62,11 @@ def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang
 
 
 def _check_writable(out: Path) -> None:
-    folder = out.parent
     if out.is_dir():
         raise DomainError(f"--out {out} is a directory; name a file")
+    if out.exists() and not out.is_file():
+        return  # a pipe or a device, written to as it is (``_write_whole``)
+    folder = Path(os.path.realpath(out)).parent  # a link's target is what is written
     if not folder.is_dir():
         raise DomainError(f"--out {out}: there is no directory {folder}")
     if not os.access(folder, os.W_OK):
@@ -73,7 +75,16 @@ def _check_writable(out: Path) -> None:
 
 def _write_whole(out: Path, content: bytes) -> None:
     """Write ``out`` whole or not at all: a file a ledger is handed on from is never
-    half-written (a full disk, an interrupt), and an older one stays until replaced."""
+    half-written (a full disk, an interrupt), and an older one stays until replaced.
+
+    A link is followed (the file it names is replaced, the link stays); a pipe or a device
+    (``/dev/stdout``) is written to, never replaced by a file.
+    """
+    if out.exists() and not out.is_file():
+        with out.open("wb") as stream:
+            stream.write(content)
+        return
+    out = Path(os.path.realpath(out))
     scratch = out.with_name(f".{out.name}.{os.getpid()}.part")
     try:
         scratch.write_bytes(content)

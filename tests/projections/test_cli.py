@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from openpyxl import load_workbook
 
@@ -120,3 +122,35 @@ def test_the_worker_goes_on_after_the_database_fails_a_round(store, monkeypatch,
     work(store, runner, interval=0.01, rounds=2, on_error=failed.append)
     assert len(calls) == 2 and len(failed) == 1
     assert all(s.up_to_date for s in runner.status())
+
+
+def test_report_out_writes_through_a_link_or_a_pipe_never_replaces_it(store, monkeypatch,
+                                                                         capsys, tmp_path):
+    # The whole-file write (scratch file, then rename) renamed over whatever --out named:
+    # `--out /dev/stdout` replaced that link with a regular file (as root, /dev/full or
+    # /dev/null became files too), a link to the shared export lost its target.
+    import stat
+    import threading
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "ledger.csv").write_text("last week's ledger")
+    link = tmp_path / "ledger.csv"
+    link.symlink_to(shared / "ledger.csv")
+    code, _, err = run_hazardflow(monkeypatch, capsys, "report", "ledger", "--format", "csv",
+                                  "--lang", "en", "--out", str(link))
+    assert code == 0, err
+    assert link.is_symlink()
+    assert (shared / "ledger.csv").read_text(encoding="utf-8").startswith("Case number,")
+    assert sorted(p.name for p in shared.iterdir()) == ["ledger.csv"]
+
+    pipe, got = tmp_path / "pipe", []
+    os.mkfifo(pipe)
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = run_hazardflow(monkeypatch, capsys, "report", "stats", "--format", "json",
+                                  "--out", str(pipe))
+    reader.join(5)
+    assert code == 0, err
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert got and b'"report": "stats"' in got[0]
