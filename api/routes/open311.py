@@ -312,14 +312,15 @@ def list_requests(
 ) -> list[ServiceRequest]:
     """Requests inside the caller's jurisdiction (at most 1,000), newest first."""
     if service_request_id:
-        numbers = [n.strip() for n in service_request_id.split(",") if n.strip()][:1000]
-        found = []
-        for number in numbers:
+        numbers = dict.fromkeys(n.strip() for n in service_request_id.split(",") if n.strip())
+        found: dict[str, ServiceRequest] = {}  # a case named twice (number, id) is one
+        for number in list(numbers)[:1000]:
             try:
-                found.append(_load(cases, actor, number))
+                request = _load(cases, actor, number)
             except CaseNotFound:
                 continue
-        return found
+            found.setdefault(request.service_request_id, request)
+        return list(found.values())
     area = scopes.area_filter(actor)
     rows = read(cases, "ledger", LedgerFilter(
         community=area.get("community"), grid=area.get("grid"),

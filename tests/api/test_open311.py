@@ -88,3 +88,14 @@ def test_a_duplicate_outside_the_callers_area_is_not_named(api: Api) -> None:
     assert "duplicate" in again.json()[0]["description"] and number not in again.text
     named = file(api, **{"attribute[place_id]": "P-0311", "attribute[grid]": f.GRID})
     assert number in named.json()[0]["description"]
+
+
+def test_a_request_named_twice_in_the_id_list_is_listed_once(api: Api) -> None:
+    """service_request_id=A,A (or A by number and by case id) listed A twice, and each
+    repeat was read from the store again."""
+    first, second = api.report(1), api.report(2)
+    ids = ",".join([first["number"]] * 50 + [first["case_id"], second["number"],
+                                              first["number"].lower()])
+    listed = api.client.get(f"{V2}/requests.json", params={
+        "api_key": api.tokens["safety_officer"], "service_request_id": ids}).json()
+    assert [r["service_request_id"] for r in listed] == [first["number"], second["number"]]
