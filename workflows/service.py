@@ -314,7 +314,14 @@ class HazardCases:
                 original = str(self.resolve(duplicate_of))
                 if original == str(case.id):
                     raise DomainError("a case cannot duplicate itself")
-                self.get_case(original)
+                other = self.get_case(original)
+                if not other.is_open:
+                    # Else two reports could dismiss each other and leave the hazard on no
+                    # one's desk; a hazard back after its case closed is a recurrence.
+                    raise DomainError(
+                        f"{other.number} is closed ({other.closing_reason}): a duplicate names "
+                        "the open case working the same hazard; if the hazard came back "
+                        f"after {other.number} closed, reopen it")
             case.dismiss(act, closing_reason, reason, original)
 
         params = dict(closing_reason=closing_reason, reason=reason, duplicate_of=duplicate_of)

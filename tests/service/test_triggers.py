@@ -127,6 +127,22 @@ def test_dismiss_as_unfounded_and_as_duplicate(cases):
                       duplicate_of="HZ-2026-999999")
 
 
+def test_a_duplicate_names_an_open_case_so_a_hazard_cannot_be_dismissed_away(cases):
+    # A dismissed as a duplicate of B, then B as a duplicate of A: both closed, the hazard
+    # on no one's desk. The case a report duplicates is the one still working the hazard,
+    # so it must be open; a hazard whose case was closed is a recurrence (reopen it).
+    a = f.report(cases, 1)
+    b = cases.report(f.volunteer, place=f.place(1), category="flying_wire_charging",
+                     severity="general", description="同一处", confirm_new=True).case_id
+    cases.dismiss(a, f.safety_officer, closing_reason="duplicate", reason="重复上报",
+                  duplicate_of=str(b))
+    number_a = cases.get_case(a).number
+    with pytest.raises(DomainError, match=f"{number_a} is closed .duplicate.: "
+                                          "a duplicate names the open case"):
+        cases.dismiss(b, f.safety_officer, closing_reason="duplicate", reason="重复上报",
+                      duplicate_of=str(a))
+    assert cases.get_case(b).state == "found"
+
 def test_reopen_links_the_previous_cycle(cases, clock):
     case_id = f.report(cases)
     cases.dismiss(case_id, f.safety_officer, closing_reason="unfounded", reason="误报")
