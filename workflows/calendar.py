@@ -2,9 +2,10 @@
 
 For the years it knows, the ``chinese-calendar`` package decides (1.11.0 knows 2004-2026).
 For a year it does not know yet, hazardflow does not guess: it counts Monday-Friday as
-working days, minus the holidays and plus the make-up working days listed in the rules
-file's ``[calendar]`` table, logs a warning once per year, and says so in the rule text
-recorded on every event whose deadline touched that year.
+working days, minus the public holidays the law fixes by date (``FIXED_HOLIDAYS``) and
+the holidays listed in the rules file's ``[calendar]`` table, plus the make-up working
+days listed there, logs a warning once per year, and says so in the rule text recorded on
+every event whose deadline touched that year.
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ import chinese_calendar
 from workflows.rules import Duration
 
 log = logging.getLogger("hazardflow.calendar")
+
+# 《全国年节及纪念日放假办法》 (as revised in 2024) fixes these public holidays by date, every
+# year: New Year's Day, Labour Day (two days), National Day (three days). The lunar ones
+# (Spring Festival, Qingming, Dragon Boat, Mid-Autumn) and the make-up days around them
+# come from the year's schedule, which the rules file lists for a year the package does not
+# know.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 def _package_is_workday(day: date) -> bool:
@@ -54,8 +62,9 @@ class WorkingCalendar:
                 self._known_years[year] = False
                 log.warning(
                     "chinese-calendar %s has no holiday data for %d: counting Monday-Friday "
-                    "as working days, with %d holidays and %d make-up days from the rules "
-                    "file; upgrade chinese-calendar or list %d's schedule in the rules file",
+                    "as working days, less 1 Jan, 1-2 May and 1-3 Oct (fixed by law), with "
+                    "holidays: %d and make-up days: %d from the rules file; upgrade "
+                    "chinese-calendar or list %d's schedule in the rules file",
                     getattr(chinese_calendar, "__version__", "?"), year,
                     sum(d.year == year for d in self.holidays),
                     sum(d.year == year for d in self.workdays), year,
@@ -81,7 +90,8 @@ class WorkingCalendar:
             return self._package(day)
         if day in self.workdays:
             return True
-        return day.weekday() < 5 and day not in self.holidays
+        return (day.weekday() < 5 and day not in self.holidays
+                and (day.month, day.day) not in FIXED_HOLIDAYS)
 
     def add(self, start: date, span: Duration) -> date:
         """The day ``span`` after ``start``: for working days, the N-th working day after it."""
@@ -113,4 +123,5 @@ class WorkingCalendar:
         listed = ", ".join(map(str, years))
         return (f" ({listed} not known to chinese-calendar "
                 f"{getattr(chinese_calendar, '__version__', '?')}: weekdays counted, "
-                "with the rules file's holidays and make-up days)")
+                "less the holidays fixed by date, with the rules file's holidays and make-up "
+                "days)")

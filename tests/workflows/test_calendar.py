@@ -80,18 +80,30 @@ def test_rules_file_days_in_a_year_the_package_knows_are_named_as_unused(caplog)
 def test_the_fallback_is_named_on_the_rule_recorded():
     due, rule = Policy().rectification_deadline("general", "other", "enterprise",
                                                 date(2026, 12, 28))
-    assert due == date(2027, 1, 6)  # 29, 30, 31 Dec; Fri 1 Jan, Mon 4, Tue 5, Wed 6
+    # 29, 30, 31 Dec; Mon 4, Tue 5, Wed 6, Thu 7 Jan: not Friday 1 January, New Year's Day,
+    # a public holiday on that date every year by law, whatever the year's schedule
+    assert due == date(2027, 1, 7)
     assert "2027 not known to chinese-calendar" in rule
 
 
 def test_a_reminder_day_counted_by_the_fallback_says_so_on_its_rule():
-    # The reminder of a deadline on Monday 4 January 2027 falls on Friday 1 January: a
+    # The reminder of a deadline on Tuesday 5 January 2027 falls on Monday 4 January: a
     # weekday counted as working only because 2027 is unknown; its rule must say so, as
     # every other rule whose day the fallback decided does.
     policy = Policy()
-    assert policy.reminder_day(date(2027, 1, 4)) == date(2027, 1, 1)
-    assert "2027 not known to chinese-calendar" in policy.reminder_rule(date(2027, 1, 4))
+    assert policy.reminder_day(date(2027, 1, 5)) == date(2027, 1, 4)
+    assert "2027 not known to chinese-calendar" in policy.reminder_rule(date(2027, 1, 5))
     assert "not known" not in policy.reminder_rule(date(2026, 3, 11))
+
+@pytest.mark.parametrize("day", ["2027-01-01", "2027-10-01", "2028-05-01", "2028-05-02",
+                                 "2028-10-02", "2028-10-03"])
+def test_the_fallback_keeps_the_public_holidays_fixed_by_date(day):
+    # 《全国年节及纪念日放假办法》 fixes New Year's Day (1 January), Labour Day (1-2 May) and
+    # National Day (1-3 October) by date: holidays in every year, known to the package or not.
+    assert date.fromisoformat(day).weekday() < 5
+    assert not WorkingCalendar().is_workday(date.fromisoformat(day))
+    assert WorkingCalendar(workdays=[date.fromisoformat(day)]).is_workday(
+        date.fromisoformat(day))  # the rules file still has the last word
 
 def test_the_fallback_is_used_only_for_years_the_package_does_not_know():
     def package(day: date) -> bool:
