@@ -101,10 +101,16 @@ class Policy:
         return self.chain[0].level
 
     def next_level(self, level: str) -> EscalationLevel | None:
-        """The level above ``level``, or None at the top (or for a level no longer listed)."""
+        """The level above ``level``, or None at the top (or above the top, for a level the
+        rules no longer list)."""
         names = [lv.level.value for lv in self.chain]
-        if level not in names:  # the rules changed under a pending escalation: go to the top
-            return self.chain[-1].level
+        if level not in names:
+            # The rules changed under a pending escalation: go to the top, unless the case
+            # is already above it (the chain lost its higher levels): never climb down.
+            top, ranks = self.chain[-1].level, [lv.value for lv in EscalationLevel]
+            if level in ranks and ranks.index(level) >= ranks.index(top.value):
+                return None
+            return top
         index = names.index(level)
         return self.chain[index + 1].level if index + 1 < len(names) else None
 

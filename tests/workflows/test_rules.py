@@ -191,3 +191,19 @@ def test_rules_check_from_the_command_line(tmp_path, monkeypatch, capsys):
     assert code == 2
     assert "error: rules file" in err and "routing.category.unreported_small_works = 'x'" in err
     context.settings.cache_clear()
+
+
+def test_an_escalation_at_a_level_the_rules_no_longer_list_never_climbs_down():
+    # Rules edited under a pending escalation: the chain lost its top level. A case already
+    # at the department's level stays there; one at a dropped lower level goes to the top.
+    department = ('[[escalation.chain]]\nlevel = "department"             '
+                  '   # the routed department\'s own leadership\naccept_within = "3 working days"\n')
+    two_levels = Policy(parse_rules(_with(department, "")))
+    assert [lv.level.value for lv in two_levels.chain] == [
+        "community_safety_office", "street_safety_office"]
+    assert two_levels.next_level("department") is None
+    assert two_levels.next_level("community_safety_office").value == "street_safety_office"
+    no_street = Policy(parse_rules(_with('[[escalation.chain]]\nlevel = "street_safety_office"'
+                                         '      # 街道安监办\naccept_within = "2 working days"\n',
+                                         "")))
+    assert no_street.next_level("street_safety_office").value == "department"
