@@ -6,9 +6,12 @@ Each sub-command group lives in its own module and is registered below.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
+import psycopg
 import typer
+from eventsourcing.persistence import InterfaceError, OperationalError
 from pydantic import ValidationError
 
 from domain.errors import DomainError
@@ -51,9 +54,19 @@ def _register() -> None:
 _register()
 
 
+# The store is down, unreachable or locked: not the user's mistake (exit 1), but no reason
+# for a traceback either (cron mails whatever escalate-due prints).
+STORE_ERRORS = (InterfaceError, OperationalError, psycopg.OperationalError,
+                sqlite3.OperationalError)
+
+
 def run() -> None:
     try:
         app()
+    except STORE_ERRORS as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        typer.echo(f"error: cannot reach the store: {first}", err=True)
+        sys.exit(1)
     except (DomainError, ValidationError, ValueError, OSError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         if isinstance(error, ValidationError):

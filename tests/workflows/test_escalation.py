@@ -331,3 +331,24 @@ def test_the_same_action_decided_at_another_instant_counts_as_already_done(cases
     running._run_action(stale, due, clock.now().replace(minute=5), report)  # a slower tick
     assert report.replayed == {"escalate_overdue": 1} and not report.applied
     assert kinds(cases, case_id).count("CaseEscalated") == 1
+
+
+def test_escalate_due_on_a_store_it_cannot_reach_says_so_in_one_line(monkeypatch, capsys):
+    # cron runs it; with the database down it printed a psycopg traceback (every command
+    # did), which a mail from cron shows to whoever reads it, and exit status 1.
+    import sys
+
+    from api.cli import context
+    from api.cli.main import run
+
+    monkeypatch.setenv("HAZARDFLOW_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    monkeypatch.delenv("HAZARDFLOW_RULES_FILE", raising=False)
+    context.settings.cache_clear()
+    monkeypatch.setattr(sys, "argv", ["hazardflow", "escalate-due"])
+    with pytest.raises(SystemExit) as exit_:
+        run()
+    context.settings.cache_clear()
+    _, err = capsys.readouterr()
+    assert exit_.value.code == 1
+    assert err.startswith("error: cannot reach the store: connection failed: ")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
