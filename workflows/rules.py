@@ -215,7 +215,7 @@ def load_rules(path: Path | str | None = None) -> Rules:
 
 def parse_rules(data: bytes, source: str = "rules") -> Rules:
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
+        raw = tomllib.loads(data.decode("utf-8-sig"))  # Notepad writes a BOM
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise RulesError(f"rules file {source}: not valid TOML ({error})") from None
     try:

@@ -89,6 +89,12 @@ def test_a_bad_rules_file_is_refused_with_the_key_and_value_named(content, named
     assert named in str(refused.value)
 
 
+def test_a_rules_file_saved_with_a_byte_order_mark_is_read():
+    # Windows Notepad saves UTF-8 with a BOM; it was refused as "Invalid statement (at line
+    # 1, column 1)" on a file that looks perfectly valid.
+    rules = parse_rules(b"\xef\xbb\xbf" + DEFAULT.encode(), "notepad.toml")
+    assert rules.model == load_rules().model
+
 def test_every_category_must_be_routed():
     with pytest.raises(RulesError, match="no department for categories gas_safety"):
         parse_rules(_with('gas_safety = "urban_management"\n', ""))
