@@ -27,6 +27,7 @@ FORMATS = ("table", "csv", "xlsx", "json")
 LANGS = ("zh", "en")
 BOOL = {"zh": ("是", "否"), "en": ("yes", "no")}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+XLSX_MAX_ROWS = 1_048_576  # a worksheet's rows in Excel, the heading's included
 
 
 def text(column: Column, value: Any, lang: str) -> str:
@@ -144,17 +145,24 @@ def _xlsx(report: Report, lang: str) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.writer.excel import ExcelWriter
 
+    if len(report.rows) >= XLSX_MAX_ROWS:
+        raise DomainError(
+            f"the {report.name} report has {len(report.rows):,} rows; an XLSX sheet holds at "
+            f"most {XLSX_MAX_ROWS - 1:,} below its headings: narrow it or use csv")
     book = Workbook()
     sheet = book.active
     sheet.title = report.title(lang)[:31]
     sheet.append([c.heading(lang) for c in report.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in report.rows:
-        sheet.append([_cell(c, v, lang) for c, v in zip(report.columns, row)])
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":  # openpyxl took text beginning with "=" for a formula
-                cell.data_type = "s"
+    for number, row in enumerate(report.rows, start=2):
+        values = [_cell(c, v, lang) for c, v in zip(report.columns, row)]
+        sheet.append(values)
+        for index, value in enumerate(values, start=1):
+            # openpyxl takes text beginning with "=" for a formula. (The cell by its
+            # coordinates: asking the sheet for its last row walks every cell.)
+            if isinstance(value, str) and value.startswith("="):
+                sheet.cell(row=number, column=index).data_type = "s"
     for index, column in enumerate(report.columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         if column.kind == "date":
