@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 
@@ -23,8 +24,10 @@ from api.wiring import open_cases
 from projections import by_names
 from projections.parallel import rebuild_in_processes
 from projections.runner import Progress as OnProgress
-from projections.runner import Runner
+from projections.runner import ProjectionConflict, Runner
 from projections.worker import work
+
+CONFLICTS = 50  # pages applied by other processes before catch-up or rebuild gives up
 
 app = typer.Typer(help="Read models (ledger, accountability, audit, risk, stats, escalations): "
                        "status, catch-up, rebuild.", no_args_is_help=True)
@@ -43,6 +46,22 @@ def progress_bar(label: str) -> Iterator[OnProgress]:
             bar.update(task, completed=done, total=total)
 
         yield advance
+
+
+def to_the_head(runner: Runner, start: Callable[[OnProgress], int], advance: OnProgress,
+                ) -> int:
+    """``start(advance)`` (a catch-up or a rebuild), then ``runner`` catches up whatever
+    another process (the worker, a report) left when it applied a page first; events read.
+
+    Each such conflict means a page was applied by the other, so this ends at the head.
+    """
+    for _ in range(CONFLICTS):
+        try:
+            return start(advance)
+        except ProjectionConflict:
+            start = runner.catch_up
+            time.sleep(0.1)
+    return runner.catch_up(advance)  # still moved under it: the conflict's message
 
 
 @app.command("status")
@@ -68,7 +87,7 @@ def catch_up(names: list[str] | None = typer.Argument(
     """Apply the events recorded since each projection's position."""
     runner = Runner(service(), by_names(names))
     with progress_bar("catching up") as advance:
-        read = runner.catch_up(advance)
+        read = to_the_head(runner, runner.catch_up, advance)
     # A projection's position is the last case event it applied, which may be short of the
     # log's head (the head's own row can be another aggregate's): say what it means.
     typer.echo(f"applied {read} events; {', '.join(p.name for p in runner.projections)} "
@@ -84,13 +103,14 @@ def rebuild(names: list[str] | None = typer.Argument(
             ) -> None:
     """Empty the projections' tables and apply every event from the first."""
     chosen = by_names(names)  # unknown names stop here, before any process starts
+    runner = Runner(service(), chosen)  # the store is open and migrated before any child
     with progress_bar("rebuilding") as advance:
         if processes > 1:
-            service()  # the store exists and is migrated before the children open it
-            read = rebuild_in_processes(partial(open_cases, settings()),
-                                        [p.name for p in chosen], processes, advance)
+            start = partial(rebuild_in_processes, partial(open_cases, settings()),
+                            [p.name for p in chosen], processes)
+            read = to_the_head(runner, start, advance)
         else:
-            read = Runner(service(), chosen).rebuild(advance)
+            read = to_the_head(runner, runner.rebuild, advance)
     typer.echo(f"rebuilt {', '.join(p.name for p in chosen)} from {read} events")
 
 

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from projections import all_projections
-from projections.db import store_db
+from projections.db import SqliteDb, store_db
 from projections.runner import Runner
 from projections.worker import TICKS, work
 from tests.factories import report, to_notified
@@ -154,3 +154,32 @@ def test_report_out_writes_through_a_link_or_a_pipe_never_replaces_it(store, mon
     assert code == 0, err
     assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
     assert got and b'"report": "stats"' in got[0]
+
+
+@pytest.mark.parametrize("command", [["catch-up"], ["rebuild"], ["rebuild", "--processes", "2"]])
+def test_catch_up_and_rebuild_go_on_when_another_process_applies_a_page(store, monkeypatch,
+                                                                        capsys, command):
+    # A report (CLI or HTTP) or the worker applying a page while an operator rebuilds: the
+    # page is theirs, the rebuild stopped with 'run catch-up again' (exit 2), and so did
+    # that catch-up whenever the worker or a report moved first again.
+    from projections.runner import ProjectionConflict
+
+    real, moves = Runner._advance, []
+
+    def another_process_first(tx, name, position, last):
+        moves.append(name)
+        if len(moves) == 1:
+            raise ProjectionConflict(f"projection {name} was moved by another process")
+        real(tx, name, position, last)
+
+    monkeypatch.setattr(Runner, "_advance", staticmethod(another_process_first))
+    code, out, err = run_hazardflow(monkeypatch, capsys, "projections", *command)
+    assert code == 0, err
+    assert all(s.up_to_date for s in Runner(store, all_projections()).status())
+    assert dump(store_db(store)) == _rebuilt(store)
+
+
+def _rebuilt(service):
+    memory = SqliteDb.memory()
+    Runner(service, all_projections(), memory).catch_up()
+    return dump(memory)
