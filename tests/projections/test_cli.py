@@ -173,7 +173,7 @@ def test_catch_up_and_rebuild_go_on_when_another_process_applies_a_page(store, m
         real(tx, name, position, last)
 
     monkeypatch.setattr(Runner, "_advance", staticmethod(another_process_first))
-    code, out, err = run_hazardflow(monkeypatch, capsys, "projections", *command)
+    code, _, err = run_hazardflow(monkeypatch, capsys, "projections", *command)
     assert code == 0, err
     assert all(s.up_to_date for s in Runner(store, all_projections()).status())
     assert dump(store_db(store)) == _rebuilt(store)
