@@ -262,6 +262,9 @@ class Runner:
                 except BaseException:
                     self._pages.clear()  # rows in the cache may hold uncommitted changes
                     self._fresh.clear()
+                    # The next catch-up makes any missing index first: a rebuild stopped
+                    # while making them leaves the position where this runner left it.
+                    self._unindexed.update(p.name for p in self.projections)
                     raise
                 if progress is not None:
                     progress(last - start, stop - start)
