@@ -54,7 +54,8 @@ def all_projections() -> list[Projection]:
 
 
 def by_names(names: list[str] | None) -> list[Projection]:
-    """The projections named (all when ``names`` is empty); a clear error for a typo."""
+    """The projections named, each once (all when ``names`` is empty); a clear error for a
+    typo."""
     from domain.errors import DomainError
 
     everything = all_projections()
@@ -65,4 +66,4 @@ def by_names(names: list[str] | None) -> list[Projection]:
     if unknown:
         raise DomainError(f"unknown projection {', '.join(unknown)}; "
                           f"known: {', '.join(known)}")
-    return [known[n] for n in names]
+    return [known[n] for n in dict.fromkeys(names)]

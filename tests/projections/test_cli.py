@@ -7,7 +7,7 @@ import os
 import pytest
 from openpyxl import load_workbook
 
-from projections import all_projections
+from projections import all_projections, by_names
 from projections.db import SqliteDb, store_db
 from projections.runner import Runner
 from projections.worker import TICKS, work
@@ -183,3 +183,18 @@ def _rebuilt(service):
     memory = SqliteDb.memory()
     Runner(service, all_projections(), memory).catch_up()
     return dump(memory)
+
+
+def test_a_projection_named_twice_is_caught_up_or_rebuilt_once(store, monkeypatch, capsys):
+    # Two runners' worth of one projection in one: 'catch-up risk risk' on a new store
+    # stopped with a traceback (UNIQUE constraint failed: projection_tracking.name), and
+    # 'rebuild ledger ledger' emptied the ledger, blamed another process and left it so.
+    code, out, err = run_hazardflow(monkeypatch, capsys, "projections", "catch-up", "risk",
+                                    "risk")
+    assert code == 0, err
+    assert "applied 3 events; risk up to date" in out
+    code, out, err = run_hazardflow(monkeypatch, capsys, "projections", "rebuild", "ledger",
+                                    "ledger")
+    assert code == 0, err
+    assert "rebuilt ledger from 3 events" in out
+    assert all(s.up_to_date for s in Runner(store, by_names(["ledger", "risk"])).status())
