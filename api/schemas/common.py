@@ -6,23 +6,17 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.values import UNPRINTABLE as _UNPRINTABLE
+from domain.errors import DomainError
+from domain.values import printable
 
 
 def _printable(value: str) -> str:
-    # Text is kept in the event log for ever and shown in terminals, Excel sheets and CSV
-    # files: a NUL cannot be stored by every store, most control characters cannot go into
-    # an XLSX cell, and an ESC acts on the terminal that shows it. Refuse them here (422)
-    # rather than fail or misbehave later. Tab and line breaks are ordinary text.
-    found = _UNPRINTABLE.search(value)
-    if found is None:
-        return value
-    char = found.group()
-    if "\ud800" <= char <= "\udfff":
-        raise ValueError("text contains an unpaired surrogate")
-    kind = "a non-character" if char in "\ufffe\uffff" else "a control character"
-    raise ValueError(f"text contains U+{ord(char):04X}, {kind}: of those, only tab and line "
-                     "breaks are allowed")
+    # The domain's rule (domain.values.printable), told at the edge as a field's 422 with the
+    # field's name, before any command runs.
+    try:
+        return printable(value, "text")
+    except DomainError as error:
+        raise ValueError(str(error)) from None
 
 
 Printable = AfterValidator(_printable)
