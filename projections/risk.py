@@ -34,10 +34,10 @@ def grade(open_cases: int, open_major: int, open_flagged: int) -> str:
 
 class RiskGrades(Projection):
     name = "risk"
-    version = 1
+    version = 2  # 2: the changes name the case by its number
     tables = (
-        Table(CASES, (("case_id", "TEXT"), ("place_id", "TEXT"), ("is_open", "INTEGER"),
-                      ("major", "INTEGER"), ("flagged", "INTEGER")),
+        Table(CASES, (("case_id", "TEXT"), ("number", "TEXT"), ("place_id", "TEXT"),
+                      ("is_open", "INTEGER"), ("major", "INTEGER"), ("flagged", "INTEGER")),
               key=("case_id",), by_case=True),
         Table(PLACES, (("place_id", "TEXT"), ("place_name", "TEXT"), ("place_kind", "TEXT"),
                        ("community", "TEXT"), ("grid", "TEXT"), ("open_cases", "INTEGER"),
@@ -46,7 +46,7 @@ class RiskGrades(Projection):
               key=("place_id",), indexes=(("community",),)),
         Table(CHANGES, (("seq", "BIGINT"), ("place_id", "TEXT"), ("changed_at", "TEXT"),
                         ("from_grade", "TEXT"), ("to_grade", "TEXT"), ("case_id", "TEXT"),
-                        ("trigger_name", "TEXT")),
+                        ("number", "TEXT"), ("trigger_name", "TEXT")),
               key=("seq",), kind="append", indexes=(("place_id",),)),
     )
 
@@ -66,8 +66,8 @@ class RiskGrades(Projection):
         case_id = page.case_id
         kind = type(event).__name__
         if kind == "Reported":
-            case = {"case_id": case_id, "place_id": event.place["id"], "is_open": 0,
-                    "major": int(event.severity == "major"), "flagged": 0}
+            case = {"case_id": case_id, "number": event.number, "place_id": event.place["id"],
+                    "is_open": 0, "major": int(event.severity == "major"), "flagged": 0}
             self._ensure_place(event.place, page)
         else:
             case = page.get(CASES, case_id)
@@ -84,7 +84,7 @@ class RiskGrades(Projection):
         if after != before or kind == "Reported":
             case["is_open"], case["flagged"] = is_open, flagged
             page.put(CASES, case)
-            self._move(page, case["place_id"], before, after, event, case_id)
+            self._move(page, case, before, after, event)
 
     @staticmethod
     def _ensure_place(place: dict[str, str], page: Page) -> None:
@@ -97,8 +97,9 @@ class RiskGrades(Projection):
             })
 
     @staticmethod
-    def _move(page: Page, place_id: str, before: tuple[int, int, int],
-              after: tuple[int, int, int], event: Any, case_id: str) -> None:
+    def _move(page: Page, case: dict[str, Any], before: tuple[int, int, int],
+              after: tuple[int, int, int], event: Any) -> None:
+        place_id = case["place_id"]
         place = page.get(PLACES, place_id)
         assert place is not None
         for state, sign in ((before, -1), (after, 1)):
@@ -111,8 +112,8 @@ class RiskGrades(Projection):
         if new != place["grade"] or place["since"] is None:
             page.append(CHANGES, {"seq": page.seq, "place_id": place_id,
                                   "changed_at": event.occurred_at, "from_grade": place["grade"],
-                                  "to_grade": new, "case_id": case_id,
-                                  "trigger_name": event.trigger})
+                                  "to_grade": new, "case_id": case["case_id"],
+                                  "number": case["number"], "trigger_name": event.trigger})
             place["grade"], place["since"] = new, event.occurred_at
         page.put(PLACES, place)
 
@@ -161,7 +162,7 @@ CHANGE_COLUMNS = (
     Column("community", "Community", "社区"),
     Column("from_grade", "From", "原等级", vocab="grade"),
     Column("to_grade", "To", "新等级", vocab="grade"),
-    Column("case_id", "Because of case", "相关案件"),
+    Column("number", "Because of case", "相关案件"),
     Column("trigger", "Action", "操作", vocab="trigger"),
 )
 
@@ -190,10 +191,10 @@ def query(db: Db, filters: RiskFilter | None = None, *, as_of: date,
                     for c, v in sorted(counts.items())]
             columns = COMMUNITY_COLUMNS
         elif f.view == "changes":
-            rows = [(local_day(at), pid, name, community, old, new, case_id, trigger)
-                    for at, pid, name, community, old, new, case_id, trigger in tx.execute(
+            rows = [(local_day(at), pid, name, community, old, new, number, trigger)
+                    for at, pid, name, community, old, new, number, trigger in tx.execute(
                         "SELECT c.changed_at, c.place_id, p.place_name, p.community, "
-                        "c.from_grade, c.to_grade, c.case_id, c.trigger_name "
+                        "c.from_grade, c.to_grade, c.number, c.trigger_name "
                         "FROM risk_changes c JOIN risk_places p ON p.place_id = c.place_id "
                         f"WHERE {clause} ORDER BY c.place_id, c.changed_at, c.seq", params)]
             columns = CHANGE_COLUMNS

@@ -108,6 +108,16 @@ def test_risk_grades_and_their_history(cases, clock):
     assert read(cases, "risk", RiskFilter(view="communities")).rows == [("YS-C01", 0, 0, 1, 1)]
 
 
+def test_grade_changes_name_the_case_by_its_number(cases):
+    # The grade history named the case behind each change by its internal id (a UUID), the
+    # one column of the reports an office cannot read or look up in the ledger.
+    report(cases, 1)
+    report(cases, 1, category="gas_safety", severity="major")
+    for as_of in (None, date(2026, 3, 2)):
+        changes = read(cases, "risk", RiskFilter(view="changes"), as_of=as_of)
+        assert [r[6] for r in changes.rows] == ["HZ-2026-000001", "HZ-2026-000002"]
+
+
 def test_stats_count_on_time_and_late_rectifications(cases, clock):
     on_time = to_awaiting_verification(cases, 1)  # deadline 2026-03-09, submitted 03-02
     cases.verify(on_time, inspector, passed=True)
