@@ -106,12 +106,18 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+# The headers' lengths are checked by their parsers, not by FastAPI's validation: a header
+# that is not what it should be is a 400 (bad request), as every other header problem, not
+# a 422 (a body or query that breaks a rule). The OpenAPI document still states them.
+MAX_IF_MATCH, MAX_IDEMPOTENCY_KEY = 40, 200
 IfMatchHeader = Annotated[str | None, Header(
     description='the case version the command was decided on, e.g. 3 or "3" (* for any); '
-                "a stale one answers 409 with the current version", max_length=40)]
+                "a stale one answers 409 with the current version",
+    json_schema_extra={"maxLength": MAX_IF_MATCH})]
 IdempotencyKeyHeader = Annotated[str | None, Header(
     description="a client-chosen key; a repeat with the same key and body returns the "
-                "original response and records nothing new", max_length=200)]
+                "original response and records nothing new",
+    json_schema_extra={"maxLength": MAX_IDEMPOTENCY_KEY})]
 
 
 _VERSION_TAG = re.compile(r'(?:W/)?("?)([0-9]{1,9})\1')
@@ -125,6 +131,9 @@ def parse_if_match(if_match: str | None) -> int | None:
     superscripts. A list of tags is refused: a command is decided on one version."""
     if if_match is None or if_match.strip() == "*":
         return None
+    if len(if_match) > MAX_IF_MATCH:
+        raise BadRequest(f"If-Match must be a case version number, not {len(if_match)} "
+                         "characters")
     match = _VERSION_TAG.fullmatch(if_match.strip())
     if match is None:
         raise BadRequest(f"If-Match must be a case version number, not {if_match!r}")
@@ -138,7 +147,7 @@ def parse_idempotency_key(idempotency_key: str | None) -> str | None:
     # header is read as Latin-1, so a key sent as UTF-8 was otherwise kept as mojibake, or
     # refused when one of its bytes read as a C1 control.
     key = idempotency_key.strip()
-    if not key or not (key.isascii() and key.isprintable()):
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not (key.isascii() and key.isprintable()):
         raise BadRequest("Idempotency-Key must be 1 to 200 printable ASCII characters")
     return key
 

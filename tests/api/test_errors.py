@@ -204,6 +204,13 @@ def test_malformed_json_and_bad_if_match_are_400(api: Api) -> None:
     assert_problem(raw, 400)
     assert_problem(api.post(f"/api/cases/{case_id}/comment", "street_supervisor", {"text": "a"},
                             **{"If-Match": "latest"}), 400)
+    # too long is a bad header as well (it was FastAPI's 422, as if the body were wrong)
+    for header, value in (("If-Match", "9" * 41), ("Idempotency-Key", "k" * 201)):
+        body = assert_problem(api.post(f"/api/cases/{case_id}/comment", "street_supervisor",
+                                       {"text": "a"}, **{header: value}), 400)
+        assert header in body["detail"]
+    assert "maxLength" in str(api.client.get("/openapi.json").json()["paths"][
+        "/api/cases/{case}/comment"]["post"]["parameters"])
 
 
 def test_oversized_body_is_413(api: Api) -> None:
