@@ -54,14 +54,20 @@ def to_the_head(runner: Runner, start: Callable[[OnProgress], int], advance: OnP
     another process (the worker, a report) left when it applied a page first; events read.
 
     Each such conflict means a page was applied by the other, so this ends at the head.
+    Stopped by Ctrl-C, it says where things stand: every page applied so far is kept.
     """
-    for _ in range(CONFLICTS):
-        try:
-            return start(advance)
-        except ProjectionConflict:
-            start = runner.catch_up
-            time.sleep(0.1)
-    return runner.catch_up(advance)  # still moved under it: the conflict's message
+    try:
+        for _ in range(CONFLICTS):
+            try:
+                return start(advance)
+            except ProjectionConflict:
+                start = runner.catch_up
+                time.sleep(0.1)
+        return runner.catch_up(advance)  # still moved under it: the conflict's message
+    except KeyboardInterrupt:
+        typer.echo("stopped; the events applied so far are kept: `hazardflow projections "
+                   "catch-up` (or the worker, or the next report) goes on from there", err=True)
+        raise typer.Exit(130) from None
 
 
 @app.command("status")

@@ -198,3 +198,22 @@ def test_a_projection_named_twice_is_caught_up_or_rebuilt_once(store, monkeypatc
     assert code == 0, err
     assert "rebuilt ledger from 3 events" in out
     assert all(s.up_to_date for s in Runner(store, by_names(["ledger", "risk"])).status())
+
+
+def test_a_rebuild_stopped_by_ctrl_c_says_how_to_go_on(store, monkeypatch, capsys):
+    # It exited 130 without a word, the projections part-built.
+    real, calls = Runner._advance, []
+
+    def interrupted(tx, name, position, last):
+        calls.append(name)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        real(tx, name, position, last)
+
+    monkeypatch.setattr(Runner, "_advance", staticmethod(interrupted))
+    code, _, err = run_hazardflow(monkeypatch, capsys, "projections", "rebuild")
+    assert code == 130
+    assert "stopped; the events applied so far are kept" in err and "catch-up" in err
+    code, _, err = run_hazardflow(monkeypatch, capsys, "projections", "catch-up")
+    assert code == 0, err
+    assert dump(store_db(store)) == _rebuilt(store)
