@@ -11,7 +11,7 @@ import sys
 
 import psycopg
 import typer
-from eventsourcing.persistence import InterfaceError, OperationalError
+from eventsourcing.persistence import DatabaseError, InterfaceError, OperationalError
 from pydantic import ValidationError
 
 from domain.errors import DomainError
@@ -58,12 +58,17 @@ _register()
 # for a traceback either (cron mails whatever escalate-due prints).
 STORE_ERRORS = (InterfaceError, OperationalError, psycopg.OperationalError,
                 sqlite3.OperationalError)
+# A SQLite path on a file that is not a database, or a damaged one, raises the bare
+# DatabaseError; its subclasses (IntegrityError, ProgrammingError, ...) are bugs: traceback.
+UNOPENABLE = (sqlite3.DatabaseError, DatabaseError)
 
 
 def run() -> None:
     try:
         app()
-    except STORE_ERRORS as error:
+    except STORE_ERRORS + UNOPENABLE as error:
+        if not isinstance(error, STORE_ERRORS) and type(error) not in UNOPENABLE:
+            raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         typer.echo(f"error: cannot reach the store: {first}", err=True)
         sys.exit(1)

@@ -66,6 +66,14 @@ def test_a_mistake_prints_one_line_and_exits_2(run, args, message):
     assert "Traceback" not in done.stderr + done.stdout
 
 
+def test_a_sqlite_path_on_a_file_that_is_not_a_database_is_named_in_one_line(run, tmp_path):
+    # HAZARDFLOW_SQLITE_PATH pointing at some other file printed sqlite3's traceback.
+    (tmp_path / "cli.db").write_text("not a database\n")
+    done = run("case", "show", "HZ-2026-000001", ok=False)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: cannot reach the store: file is not a database"
+
+
 def test_an_illegal_trigger_and_a_missing_option_are_named(run):
     gw = token(run, "li", "grid_worker", "YS-C01-G01")
     run("case", "report", "--token", gw, "--place-id", "P1", "--place-name", "店",
