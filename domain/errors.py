@@ -56,16 +56,24 @@ class IdempotencyMismatch(DomainError):
     """A client command id was reused for a different command."""
 
 
-class ProbableDuplicate(DomainError):
-    """A report names a place and category that already have an open case (``case_id`` and
-    ``number`` None: one the reporter may not see, told without naming it)."""
+_DUPLICATE_ADVICE = {
+    "report": "confirm it is a new hazard to report it anyway",
+    "reopen": "act on that case, or confirm this is another hazard to reopen anyway",
+}
 
-    def __init__(self, case_id: Any, number: str | None) -> None:
+
+class ProbableDuplicate(DomainError):
+    """A report, or the reopening of a closed case, names a place and category that already
+    have an open case (``case_id`` and ``number`` None: one the caller may not see, told
+    without naming it)."""
+
+    def __init__(self, case_id: Any, number: str | None, trigger: str = "report") -> None:
         which = (f"open case {number}" if number is not None
                  else "an open case outside your area")
         super().__init__(
             f"probable duplicate of {which} at the same place and category; "
-            "confirm it is a new hazard to report it anyway"
+            + _DUPLICATE_ADVICE[trigger]
         )
         self.case_id = case_id
         self.number = number
+        self.trigger = trigger

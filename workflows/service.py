@@ -212,10 +212,11 @@ class HazardCases:
         result = self._run(actor, "report", None, params, command_id, decide)
         return result
 
-    def _refuse_duplicate(self, register: PlaceRegister, category: str) -> None:
+    def _refuse_duplicate(self, register: PlaceRegister, category: str,
+                          trigger: str = "report") -> None:
         existing = register.open_case_of(str(getattr(category, "value", category)))
         if existing is not None:
-            raise ProbableDuplicate(existing, self.get_case(existing).number)
+            raise ProbableDuplicate(existing, self.get_case(existing).number, trigger)
 
     # -- notice and rectification ---------------------------------------------------------
 
@@ -327,13 +328,24 @@ class HazardCases:
         params = dict(closing_reason=closing_reason, reason=reason, duplicate_of=duplicate_of)
         return self._act(ref, actor, "dismiss", params, apply, **common)
 
-    def reopen(self, ref: UUID | str, actor: Actor, *, reason: str,
+    def reopen(self, ref: UUID | str, actor: Actor, *, reason: str, confirm_new: bool = False,
                **common: Any) -> CommandResult:
-        """The hazard came back (复发): a new cycle of the same case, linked to the last."""
+        """The hazard came back (复发): a new cycle of the same case, linked to the last.
+
+        Refused as a probable duplicate while another case of the category is open at the
+        place (the hazard found again and reported as new meanwhile): two open cases of one
+        hazard would count it twice, in the risk grade and the statistics, on two desks.
+        """
         def apply(case: HazardCase, act: Act) -> None:
+            if not confirm_new:
+                register = self._place_register(case.place["id"])
+                if register is not None:
+                    self._refuse_duplicate(register, case.category, "reopen")
             case.reopen(act, reason, *self.policy.notice_due(local_date(act.occurred_at)))
 
-        return self._act(ref, actor, "reopen", dict(reason=reason), apply, **common)
+        # confirm_new only when given: a replayed reopen keeps its original fingerprint
+        params = dict(reason=reason, **({"confirm_new": True} if confirm_new else {}))
+        return self._act(ref, actor, "reopen", params, apply, **common)
 
     def comment(self, ref: UUID | str, actor: Actor, *, text: str,
                 **common: Any) -> CommandResult:

@@ -118,6 +118,9 @@ def act(
     closing_reason: str | None = typer.Option(None, help="close/dismiss: rectified, "
                                                             "enforced, unfounded, duplicate"),
     duplicate_of: str = typer.Option("", help="dismiss: the case this one duplicates"),
+    confirm_new: bool = typer.Option(False, "--confirm-new",
+                                     help="reopen: even if the place has another open case "
+                                          "of this category"),
     text: str | None = typer.Option(None, help="comment: the text"),
     occurred_at: str | None = typer.Option(None, help="when it happened (default: now)"),
     expected_version: int | None = typer.Option(None, help="refuse if the case moved on"),
@@ -130,7 +133,7 @@ def act(
         "reason": reason, "deadline": parse_day(deadline), "measures": measures,
         "department": department, "decision_number": decision_number, "measure": measure,
         "amount": amount, "closing_reason": closing_reason, "duplicate_of": duplicate_of,
-        "text": text if text is not None else reason,
+        "text": text if text is not None else reason, "confirm_new": confirm_new or None,
     }
     if party_name is not None or party_role is not None:
         if party_name is None or party_role is None:
@@ -145,8 +148,11 @@ def act(
     body = TRIGGER_BODIES[trigger].model_validate(options)
     params = {k: v for k, v in body.params().items() if k != "occurred_at"}
     case_id = in_scope(case, actor)
-    result = service().act(case_id, trigger, actor, occurred_at=parse_instant(occurred_at),
-                           expected_version=expected_version, command_id=command_id, **params)
+    with scopes.duplicates_told_in_scope(actor, service()):  # a reopening may find one
+        result = service().act(case_id, trigger, actor,
+                               occurred_at=parse_instant(occurred_at),
+                               expected_version=expected_version, command_id=command_id,
+                               **params)
     note = " (replayed: nothing appended)" if result.replayed else ""
     typer.echo(f"{result.number} {result.state} v{result.version}{note}")
 
@@ -208,7 +214,8 @@ def _summary(case: Any) -> Table:
                   show_header=False, title_justify="left")
     place = case.place
     rows = [
-        ("place", f"{place['name']} ({place['kind']}), {place['address']}"),
+        ("place", f"{place['name']} ({place['kind']})"
+                  + (f", {place['address']}" if place["address"] else "")),
         ("grid / community", f"{place['grid']} / {place['community']}"),
         ("category / severity", f"{case.category} / {case.severity}"),
         ("description", case.description),

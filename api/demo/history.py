@@ -133,7 +133,10 @@ class HistoryDriver:
         if path == "reopened":
             yield timedelta(days=rng.randint(15, 60))
             grid_worker = self.where.grid_workers[place.grid][0]
-            self._do("reopen", case_id, grid_worker, reason="复查发现隐患死灰复燃")
+            try:
+                self._do("reopen", case_id, grid_worker, reason="复查发现隐患死灰复燃")
+            except ProbableDuplicate:
+                return  # found again meanwhile and reported as a new case: that one goes on
             yield _hours(rng, 2, 30)
             deadline = self._notify(case_id, place)
             yield from self._rectify(case_id, place, deadline, late=False, rework=False)

@@ -240,9 +240,11 @@ class ReopenIn(CommandIn):
     model_config = _examples({"reason": "复查发现飞线充电复发"})
 
     reason: Prose
+    confirm_new: bool = Field(False, description="reopen even though another case of the "
+                              "category is open at the place (else 409, probable duplicate)")
 
     def params(self) -> dict[str, Any]:
-        return {**super().params(), "reason": self.reason}
+        return {**super().params(), "reason": self.reason, "confirm_new": self.confirm_new}
 
 
 class ExtendDeadlineIn(CommandIn):

@@ -121,6 +121,25 @@ def test_probable_duplicate_out_of_scope_is_409_without_naming_the_case(api: Api
     assert confirmed.status_code == 201, confirmed.text
 
 
+
+def test_reopening_while_the_hazard_is_open_as_another_case_is_409(api: Api) -> None:
+    # A (grid G02) closed; the same place id reported in G01 meanwhile (B, open): reopening
+    # A is a probable duplicate, named to whom may see B, told without naming it otherwise.
+    elsewhere = report_body(8, place=place_body(8, grid="YS-C01-G02"))
+    a = api.post("/api/cases", "grid_worker-x", elsewhere).json()
+    api.cases.dismiss(a["case_id"], f.safety_officer, closing_reason="unfounded", reason="误报")
+    b = api.report(8)
+    reopen = f"/api/cases/{a['case_id']}/reopen"
+    hidden = api.post(reopen, "grid_worker-x", {"reason": "又发现"})
+    body = assert_problem(hidden, 409)
+    assert body["type"].endswith("/probable-duplicate") and "reopen anyway" in body["detail"]
+    assert b["number"] not in hidden.text and b["case_id"] not in hidden.text
+    named = assert_problem(api.post(reopen, "safety_officer", {"reason": "又发现"}), 409)
+    assert named["existing_number"] == b["number"]
+    confirmed = api.post(reopen, "grid_worker-x", {"reason": "另一处", "confirm_new": True})
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["state"] == "found"
+
 def test_separation_of_duties_is_403(api: Api) -> None:
     case_id = f.to_rectifying(api.cases)
     # a submission recorded under the inspector's id; the inspector may not verify it

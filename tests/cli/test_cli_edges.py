@@ -259,3 +259,18 @@ def test_a_case_shows_its_text_as_typed_and_a_recorded_escape_as_a_symbol(run):
     shown = run("case", "show", "HZ-2026-000001").stdout
     assert "[/bold] 楼道 [red]x[/red]" in shown
     assert "清屏␛[2J响铃␇" in shown and "\x1b" not in shown
+
+
+def test_reopening_while_the_hazard_is_open_as_another_case_is_refused_then_confirmed(run):
+    gw = token(run, "li", "grid_worker", "YS-C01-G01")
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    report(run, gw)  # HZ-2026-000001 at P1
+    run("case", "act", "HZ-2026-000001", "dismiss", "--token", so, "--closing-reason",
+        "unfounded", "--reason", "误报")
+    report(run, gw)  # HZ-2026-000002, the same hazard found again
+    refused(run("case", "act", "HZ-2026-000001", "reopen", "--token", gw, "--reason", "复发",
+                ok=False),
+            "probable duplicate of open case HZ-2026-000002 at the same place and category; "
+            "act on that case, or confirm this is another hazard to reopen anyway")
+    assert "HZ-2026-000001 found v3" in run("case", "act", "HZ-2026-000001", "reopen", "--token",
+                                            gw, "--reason", "另一处", "--confirm-new").stdout

@@ -157,6 +157,32 @@ def test_reopen_links_the_previous_cycle(cases, clock):
         f.report(cases)
 
 
+
+def test_reopening_while_the_hazard_is_open_as_another_case_is_a_probable_duplicate(cases,
+                                                                                   clock):
+    # A closed, the hazard found again and reported as new (B), then A reopened: two open
+    # cases of one hazard, counted twice in the risk grade and the statistics, on two desks.
+    from domain.errors import ProbableDuplicate
+
+    a = f.report(cases)
+    cases.dismiss(a, f.safety_officer, closing_reason="unfounded", reason="误报")
+    clock.advance(days=10)
+    b = f.report(cases)
+    before = cases.recorder.max_notification_id()
+    with pytest.raises(ProbableDuplicate,
+                       match=f"open case {cases.get_case(b).number} .*act on that case, or "
+                             "confirm this is another hazard to reopen anyway") as refused:
+        cases.reopen(a, f.grid_worker, reason="又发现飞线充电")
+    assert refused.value.case_id == b
+    assert cases.recorder.max_notification_id() == before and cases.get_case(a).state == "closed"
+    # another category at the place is another hazard
+    c = cases.report(f.grid_worker, place=f.place(), category="blocked_fire_exit",
+                     severity="general", description="楼梯间堆放杂物").case_id
+    cases.dismiss(c, f.safety_officer, closing_reason="unfounded", reason="误报")
+    assert cases.reopen(c, f.grid_worker, reason="又堆放").state == "found"
+    # confirmed as another hazard, it reopens
+    assert cases.reopen(a, f.grid_worker, reason="另一处飞线", confirm_new=True).state == "found"
+
 def test_extend_deadline_and_comment(cases):
     case_id = f.to_notified(cases)
     with pytest.raises(DomainError, match="past 2026-03-09"):
