@@ -46,6 +46,7 @@ def test_report_act_and_show_a_case(run):
     shown = run("case", "show", number).stdout
     assert "refuse -> escalated" in shown and "by chen (safety_officer, YS-C01)" in shown
     assert "拒不整改" in shown and "department=fire" in shown
+    assert "出租屋 (rental_house) " in shown  # reported without --address: no dangling comma
     # the due days the events set for the next person, with the rules that set them
     assert "notice_due=" in shown and "notice.within" in shown
     assert "accept_due=" in shown and "accept_within" in shown
