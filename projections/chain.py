@@ -51,8 +51,9 @@ DDL = (
 )
 
 
-def state_digest(state: bytes) -> str:
-    return hashlib.sha256(state).hexdigest()
+def state_digest(state: bytes | str) -> str:
+    # A row edited with SQLite's text functions (replace()) comes back as text, not bytes.
+    return hashlib.sha256(state.encode() if isinstance(state, str) else state).hexdigest()
 
 
 def link(previous: str, notification_id: int, originator_id: Any, version: int, topic: str,

@@ -43,6 +43,17 @@ def edit_payload(cases: HazardCases, originator_id: Any, version: int, old: str,
                    (edited, key(originator_id), version))
 
 
+def edit_payload_in_sql(cases: HazardCases, originator_id: Any, version: int, old: str,
+                        new: str) -> None:
+    """The same edit by SQL's replace() alone; on SQLite that leaves the state as TEXT."""
+    db, table, _, key = _table(cases)
+    state = ("replace(state, ?, ?)" if db.dialect == "sqlite" else
+             "convert_to(replace(convert_from(state, 'UTF8'), ?, ?), 'UTF8')")
+    with db.transaction() as tx:
+        tx.execute(f"UPDATE {table} SET state = {state} WHERE originator_id = ? "
+                   "AND originator_version = ?", (old, new, key(originator_id), version))
+
+
 def delete_event(cases: HazardCases, originator_id: Any, version: int) -> None:
     db, table, _, key = _table(cases)
     with db.transaction() as tx:

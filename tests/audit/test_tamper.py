@@ -34,6 +34,15 @@ def test_an_edited_payload_is_named(record: Record):
     assert "edited payload: case HZ-2026-000002" in first.describe()
 
 
+def test_a_payload_edited_by_sql_text_functions_is_named(record: Record):
+    # SQLite's replace() returns TEXT: verify stopped with a TypeError from the hash.
+    tamper.edit_payload_in_sql(record.cases, record.escalated, 2, "13800000000", "13900000000")
+    result, first = _first(record)
+    assert (first.kind, first.case_number, first.version) == ("edited", "HZ-2026-000002", 2)
+    assert {(p.kind, p.notification_id) for p in result.problems} == {
+        ("edited", tamper.notification_id(record.cases, record.escalated, 2))}
+
+
 def test_a_deleted_event_is_named(record: Record):
     at = tamper.notification_id(record.cases, record.rectified, 3)
     tamper.delete_event(record.cases, record.rectified, 3)
