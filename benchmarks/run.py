@@ -6,6 +6,7 @@ Each benchmark writes its own results file under ``benchmarks/results/``.
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import pkgutil
 import sys
@@ -16,10 +17,16 @@ import benchmarks
 def main(argv: list[str] | None = None) -> None:
     names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__)
                    if m.name.startswith("bench_"))
-    wanted = argv if argv else names
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description="Run benchmarks with their defaults; each writes benchmarks/results/. "
+                    "For a benchmark's own options: python -m benchmarks.NAME --help")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"benchmarks to run (default: all): {', '.join(names)}")
+    wanted = parser.parse_args(argv).names or names
     unknown = sorted(set(wanted) - set(names))
     if unknown:
-        raise SystemExit(f"error: no benchmark {', '.join(unknown)}; known: {', '.join(names)}")
+        parser.error(f"no benchmark {', '.join(unknown)}; known: {', '.join(names)}")
     for name in wanted:
         importlib.import_module(f"benchmarks.{name}").main([])
 
