@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     def _postgres_only(cls, url: str | None) -> str | None:
         if url and not url.startswith(("postgresql://", "postgres://")):
             raise ValueError("HAZARDFLOW_DATABASE_URL must start with postgresql://")
+        if url:
+            from psycopg import ProgrammingError
+            from psycopg.conninfo import conninfo_to_dict
+
+            try:
+                conninfo_to_dict(url)
+            except ProgrammingError as error:
+                # psycopg quotes the whole URL, password included: keep only its reason.
+                reason = str(error).split(" in URI:")[0].replace(url, "<the URL>")
+                raise ValueError(
+                    f"HAZARDFLOW_DATABASE_URL is not a PostgreSQL URL: {reason}") from None
         return url or None
 
     @property

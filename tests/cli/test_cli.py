@@ -94,3 +94,21 @@ def test_demo_builds_a_store_and_shows_a_case(run, tmp_path):
     assert (tmp_path / "cli.db").exists()
     again = run("demo", "--cases", "60", ok=False)
     assert again.returncode == 2 and "already holds" in again.stderr
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://postgres:s3cr3t@[::1/test",
+    "postgres://postgres:s3cr3t@127.0.0.1:5432/test?foo=bar",
+])
+def test_a_malformed_database_url_is_named_in_one_line_without_its_password(tmp_path, url):
+    # psycopg's parse error, quoting the whole URL, password and all, came out as a
+    # traceback from the first command that described or opened the store.
+    env = {**os.environ, "HAZARDFLOW_DATABASE_URL": url}
+    for args in (("audit", "digest"), ("serve", "--port", "1")):
+        done = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60, check=False)
+        assert done.returncode == 2, done.stderr
+        assert "s3cr3t" not in done.stdout + done.stderr
+        line, = done.stderr.strip().splitlines()
+        assert line.startswith("error: database_url: Value error, HAZARDFLOW_DATABASE_URL "
+                               "is not a PostgreSQL URL: ")
