@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Optional
+from typing import TextIO
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -41,10 +42,12 @@ def demo(
                 f"empty store ({elsewhere})")
         where = jurisdiction.build(seed)
         if tokens is not None:
+            stream = _open_private(tokens)  # before the accounts: their tokens are shown once
             issued = {a.id: {"role": a.role.value, "unit": a.unit,
                              "token": Accounts(service).add(a.id, a.role, a.unit, by="demo")}
                       for a in where.people()}
-            tokens.write_text(json.dumps(issued, ensure_ascii=False, indent=1))
+            with stream:
+                stream.write(json.dumps(issued, ensure_ascii=False, indent=1))
         driver = HistoryDriver(service, clock, where, seed)
         with Progress(TextColumn("generating cases"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn()) as progress:
@@ -60,3 +63,14 @@ def demo(
         typer.echo(f"tokens for {len(where.people())} demo accounts written to {tokens}")
     typer.echo(f"\nthe case with the longest history: hazardflow case show {result.richest}\n")
     show(result.richest, version=None, as_json=False)
+
+
+def _open_private(path: Path) -> TextIO:
+    """``path`` opened for writing, readable by its owner only: it holds bearer tokens."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        raise DomainError(f"--tokens {path}: {error.strerror}") from None
+    if os.path.isfile(path):
+        os.fchmod(fd, 0o600)  # a file that was there keeps its mode otherwise
+    return os.fdopen(fd, "w", encoding="utf-8")

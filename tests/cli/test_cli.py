@@ -112,3 +112,16 @@ def test_a_malformed_database_url_is_named_in_one_line_without_its_password(tmp_
         line, = done.stderr.strip().splitlines()
         assert line.startswith("error: database_url: Value error, HAZARDFLOW_DATABASE_URL "
                                "is not a PostgreSQL URL: ")
+
+
+def test_demo_tokens_are_checked_before_the_work_and_kept_private(run, tmp_path):
+    # An unwritable --tokens path failed after all 155 accounts were created: their
+    # tokens lost, the store no longer empty, so the demo could not be run again on it.
+    done = run("demo", "--cases", "1", "--tokens", str(tmp_path / "no" / "t.json"), ok=False)
+    assert done.returncode == 2 and "t.json" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    tokens = tmp_path / "t.json"
+    run("demo", "--cases", "1", "--tokens", str(tokens))
+    # Every demo person's bearer token (admins too): readable by the owner only.
+    assert tokens.stat().st_mode & 0o777 == 0o600
+    assert json.loads(tokens.read_text())
