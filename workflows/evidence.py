@@ -152,7 +152,8 @@ class BlobStore:
     def open(self, sha256: str) -> BinaryIO:
         try:
             return self.path(sha256).open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            # a directory where the file was, or a file where its folder was: no file
             raise EvidenceNotFound(sha256) from None
 
     def check(self, sha256: str) -> FileCheck:

@@ -109,6 +109,21 @@ def test_a_missing_evidence_file_is_named(record: Record):
         "file_missing", record.photo, "HZ-2026-000003")
 
 
+def test_an_evidence_file_turned_into_a_directory_is_named_missing(record: Record):
+    # The blob store raised IsADirectoryError: `audit verify` stopped with an error line
+    # (exit 2, no report) and GET /api/evidence answered 500, instead of naming the file.
+    path = record.blobs.path(record.photo)
+    path.unlink()
+    path.mkdir()
+    _result, first = _first(record)
+    assert (first.kind, first.file) == ("file_missing", record.photo)
+    path.rmdir()
+    path.parent.rmdir()
+    path.parent.write_bytes(b"not a folder")  # its folder replaced by a file
+    _result, first = _first(record)
+    assert (first.kind, first.file) == ("file_missing", record.photo)
+
+
 def test_the_witness_table_rewritten_alone_is_caught(record: Record):
     from projections.db import store_db
 
