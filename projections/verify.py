@@ -121,6 +121,7 @@ class _Walk:
     last: dict[str, tuple[int, str]] = field(default_factory=dict)  # case -> version, hash
     numbers: dict[str, str] = field(default_factory=dict)  # case id -> case number
     files: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # sha -> ref
+    witnessed: tuple[int, str] = (0, GENESIS)  # the last witness row: id, head
 
 
 class Verifier:
@@ -151,6 +152,13 @@ class Verifier:
             progress(report.events % PAGE)
         for digest in pending:
             self._check_digest(digest, walk.log_head, report)
+        if walk.witnessed != (position, head):
+            # A position moved past the last chained row: catch-up would skip the rows
+            # recorded in between, and nothing would ever chain them.
+            report.problems.append(Problem(
+                "witness", f"the witness position says #{position} with head {head[:16]}…, "
+                f"but its last row is #{walk.witnessed[0]} with head {walk.witnessed[1][:16]}…",
+                position))
         report.cases = len(walk.last)
         self._check_files(walk, report, progress)
         del report.problems[MAX_PROBLEMS:]
@@ -185,6 +193,8 @@ class Verifier:
 
     def _row(self, n: _Row | None, w: WitnessRow | None, walk: _Walk, report: Report) -> None:
         found = len(report.problems)
+        if w is not None:
+            walk.witnessed = (w.notification_id, w.head)
         if n is not None:
             report.events += 1
             in_step = walk.check_head == walk.log_head

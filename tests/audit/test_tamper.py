@@ -124,6 +124,19 @@ def test_an_evidence_file_turned_into_a_directory_is_named_missing(record: Recor
     assert (first.kind, first.file) == ("file_missing", record.photo)
 
 
+def test_a_witness_position_moved_past_its_last_row_is_caught(record: Record):
+    # Verify said OK; catch-up then skipped every row recorded up to the forged position,
+    # which the witness never chained (deletable unseen, as if past the witness).
+    from projections.db import store_db
+
+    end = record.cases.recorder.max_notification_id()
+    with store_db(record.cases).transaction() as tx:
+        tx.execute("UPDATE audit_chain_position SET position = ?", (end + 100,))
+    _result, first = _first(record)
+    assert (first.kind, first.notification_id) == ("witness", end + 100)
+    assert f"its last row is #{end}" in first.detail
+
+
 def test_the_witness_table_rewritten_alone_is_caught(record: Record):
     from projections.db import store_db
 
