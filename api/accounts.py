@@ -33,6 +33,14 @@ class AccountExists(DomainError):
     pass
 
 
+def _one_line(text: str, what: str) -> str:
+    # The name is the actor id on every event and in every history listing, where a line
+    # break could pass for another entry.
+    if "\t" in text or len(text.splitlines()) > 1:
+        raise DomainError(f"{what} {text!r} must be one line, without tabs")
+    return text
+
+
 def account_id(name: str) -> UUID:
     return uuid5(_NS, f"account:{name}")
 
@@ -88,11 +96,11 @@ class Accounts:
 
     def add(self, name: str, role: Role | str, unit: str, *, by: str = "admin-cli") -> str:
         """Create an account and return its token (shown once, never stored)."""
-        name = require_text(name, "account name", 100)
+        name = _one_line(require_text(name, "account name", 100), "account name")
         role = parse_enum(Role, role, "role")
         if role is Role.SYSTEM:
             raise DomainError("the system actor is not an account")
-        unit = require_text(unit, "unit", 100)
+        unit = _one_line(require_text(unit, "unit", 100), "unit")
         check_unit(role, unit)  # grid/community/street/department, see api/scopes.py
         token = secrets.token_urlsafe(32)
         digest = hash_token(token)

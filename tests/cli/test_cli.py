@@ -125,3 +125,16 @@ def test_demo_tokens_are_checked_before_the_work_and_kept_private(run, tmp_path)
     # Every demo person's bearer token (admins too): readable by the owner only.
     assert tokens.stat().st_mode & 0o777 == 0o600
     assert json.loads(tokens.read_text())
+
+
+@pytest.mark.parametrize(("name", "unit"), [
+    ("li\nchen", "YS-C01-G01"), ("li\tchen", "YS-C01-G01"), ("li\u2028chen", "YS-C01-G01"),
+    ("li", "YS-C01-G01\nYS-C02-G01"), ("li", "YS\tX"),
+])
+def test_an_account_name_or_unit_is_one_line(run, name, unit):
+    # Both were accepted with a line break or tab: the name is the actor id on every event
+    # and shows in every history, where a line break could pass for another entry.
+    done = run("users", "add", name, "--role", "grid_worker" if "-" in unit else "admin",
+               "--unit", unit, ok=False)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "must be one line, without tabs" in done.stderr
