@@ -6,6 +6,7 @@ Set ``HAZARDFLOW_DATABASE_URL=postgresql://user:password@host:5432/dbname`` for 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -54,6 +55,16 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"HAZARDFLOW_DATABASE_URL is not a PostgreSQL URL: {reason}") from None
         return url or None
+
+    @field_validator("database_schema")
+    @classmethod
+    def _plain_schema(cls, schema: str) -> str:
+        # eventsourcing writes the name into SQL unquoted in places, and PostgreSQL cuts
+        # a name over 63 bytes without a word (two long names would be one schema).
+        if schema and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", schema):
+            raise ValueError(f"HAZARDFLOW_DATABASE_SCHEMA {schema!r} must be letters, digits "
+                             "and underscores, not starting with a digit, at most 63")
+        return schema
 
     @property
     def uses_postgres(self) -> bool:

@@ -138,3 +138,30 @@ def test_an_account_name_or_unit_is_one_line(run, name, unit):
                "--unit", unit, ok=False)
     assert done.returncode == 2 and done.stdout == ""
     assert "must be one line, without tabs" in done.stderr
+
+
+@pytest.mark.parametrize("schema", ["hf test-schema", 'hf"q', "hf_" + "x" * 61])
+def test_a_schema_name_postgresql_would_not_take_plainly_is_refused_first(tmp_path, schema):
+    # A space, a dash or a quote: the schema was created, then eventsourcing's unquoted
+    # type name failed in a traceback; over 63 bytes PostgreSQL cuts it silently (two
+    # long names could be one schema).
+    import psycopg
+
+    from tests.conftest import PG_URL, _require_postgres
+
+    _require_postgres()
+    env = {**os.environ, "HAZARDFLOW_DATABASE_URL": PG_URL,
+           "HAZARDFLOW_DATABASE_SCHEMA": schema}
+    try:
+        done = subprocess.run([str(BIN), "audit", "verify"], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=60, check=False)
+        assert done.returncode == 2, done.stderr
+        line, = done.stderr.strip().splitlines()
+        assert line.startswith("error: database_schema: Value error, ")
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            created = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname = %s",
+                                   (schema[:63],)).fetchall()
+            conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                psycopg.sql.Identifier(schema[:63])))
+    assert not created
