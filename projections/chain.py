@@ -22,6 +22,7 @@ from the log and compares it with the witness and with published digests.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,6 +95,9 @@ class WitnessRow:
     head: str
 
 
+_DIGEST_LINE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\s+([0-9]+)\s+([0-9a-fA-F]{64})")
+
+
 @dataclass(frozen=True)
 class Digest:
     """The chain head at the end of ``day``: everything up to notification ``position``."""
@@ -107,16 +111,18 @@ class Digest:
 
     @classmethod
     def parse(cls, line: str, where: str = "") -> Digest:
-        parts = line.split()
+        # Exactly the form ``line`` prints: int() and fromisoformat() alone would also take
+        # signs, underscores and 20260302, and a mistyped line then read as a tampered log.
+        found = _DIGEST_LINE.fullmatch(line.strip())
         try:
-            day, position, head = date.fromisoformat(parts[0]), int(parts[1]), parts[2].lower()
-            if len(parts) != 3 or len(head) != 64 or int(head, 16) < 0 or position < 0:
+            if found is None:
                 raise ValueError
-        except (ValueError, IndexError):
+            day = date.fromisoformat(found[1])
+        except ValueError:
             raise DomainError(
                 f"{where}{line.strip()!r} is not a digest line 'YYYY-MM-DD POSITION HEAD'"
             ) from None
-        return cls(day, position, head)
+        return cls(day, int(found[2]), found[3].lower())
 
 
 class _Conflict(Exception):

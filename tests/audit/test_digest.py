@@ -67,3 +67,17 @@ def test_a_digest_line_reads_back_and_a_bad_one_is_named():
     assert Digest.parse(digest.line()) == digest
     with pytest.raises(DomainError, match="digests.txt:3: 'nonsense'"):
         Digest.parse("nonsense", "digests.txt:3: ")
+
+
+@pytest.mark.parametrize("line", [
+    "2026-03-02 19 " + "0_" + "ab" * 31,  # int(..., 16) takes an underscore
+    "2026-03-02 19 " + "+" + "a" * 63,  # and a sign
+    "2026-03-02 -0 " + "ab" * 32,  # a position with a sign
+    "2026-03-02 1_9 " + "ab" * 32,
+    "20260302 19 " + "ab" * 32,  # the basic ISO form is not the published line's
+])
+def test_a_digest_line_not_exactly_in_the_published_form_is_named(line):
+    # Such a line was read as a digest and then reported as a tampered log, not as a
+    # mistyped line.
+    with pytest.raises(DomainError, match="is not a digest line"):
+        Digest.parse(line)
