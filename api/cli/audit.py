@@ -37,6 +37,8 @@ def read_digests(path: Path) -> list[Digest]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise DomainError(f"no digest file {path}") from None
+    except UnicodeDecodeError:
+        raise DomainError(f"{path} is not a text file of digest lines (UTF-8)") from None
     digests = [Digest.parse(line, f"{path}:{n}: ") for n, line in enumerate(lines, 1)
                if line.strip() and not line.lstrip().startswith("#")]
     if not digests:

@@ -81,3 +81,15 @@ def test_a_digest_line_not_exactly_in_the_published_form_is_named(line):
     # mistyped line.
     with pytest.raises(DomainError, match="is not a digest line"):
         Digest.parse(line)
+
+
+def test_a_digest_file_that_is_not_text_is_named(tmp_path):
+    # It stopped verify with the codec's words only: "'utf-8' codec can't decode byte
+    # 0xff in position 0", naming neither the file nor what was wrong with it.
+    from api.cli.audit import read_digests
+
+    signed = tmp_path / "digests.txt.sig"
+    signed.write_bytes(b"\xff\xfe\x00binary signature")
+    with pytest.raises(DomainError, match=r"digests.txt.sig is not a text file of digest "
+                                          r"lines \(UTF-8\)"):
+        read_digests(signed)
