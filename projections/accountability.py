@@ -34,7 +34,10 @@ those an acceptance under a one-level chain is still never judged slow here (the
 escalations board shows it overdue).
 
 Slow action (慢作为) is an official's task still open after its due day; the party's
-overdue rectifications are counted apart. Figures per grid roll up to the community and
+overdue rectifications are counted apart. The on-time rate counts the party's tasks that
+owed a rectification: not one ended by a dismissal, nor one ended by a submission that
+then failed verification (the next task owes it). The median time to act leaves out the
+tasks the tick ended (a major hazard escalated at once): no official acted. Figures per grid roll up to the community and
 the street (a case belongs to one grid); departments and persons are listed too.
 """
 
@@ -50,6 +53,7 @@ from typing import Any
 
 from domain.case import top_state
 from domain.errors import DomainError
+from domain.values import SYSTEM_ACTOR
 from projections.db import Db
 from projections.framework import Page, Projection, Table
 from projections.report import Column, Report, local_day, local_day_text, rate
@@ -66,18 +70,23 @@ DUE_DAYS = {"notify": 3, "decide": 30}
 # recorded no due day (a version 1 event) takes it.
 _JUDGED = {"VerificationOverdue": "verify", "EscalationLevelRaised": "accept"}
 PARTY = "party"
+SUBMITTED, FAILED = "submit_rectification", "submit_rectification_failed"
+# A party's task ended thus owes no rectification: the case was dismissed (unfounded,
+# duplicate), or the submission failed verification (the next task owes it).
+NOT_DUE = frozenset({"dismiss", FAILED})
 
 
 class Accountability(Projection):
     name = "accountability"
-    version = 5  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
+    version = 6  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
     # 3: an acceptance from the tick's EscalationLevelRaised only; 4: a notice and a
     # decision from the due day their starting event records (the rules'); 5: a
-    # re-inspection and an acceptance too (the tick's events for older events only)
+    # re-inspection and an acceptance too (the tick's events for older events only);
+    # 6: a submission failing verification is no rectification (acc_cases.submitted_task)
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("grid", "TEXT"), ("community", "TEXT"),
                       ("department", "TEXT"), ("accepted", "INTEGER"), ("deadline", "TEXT"),
-                      ("task_id", "TEXT"), ("task_kind", "TEXT")),
+                      ("task_id", "TEXT"), ("task_kind", "TEXT"), ("submitted_task", "TEXT")),
               key=("case_id",), by_case=True),
         Table(TASKS, (("task_id", "TEXT"), ("case_id", "TEXT"), ("grid", "TEXT"),
                       ("community", "TEXT"), ("kind", "TEXT"), ("waiter_role", "TEXT"),
@@ -99,8 +108,8 @@ class Accountability(Projection):
         tasks = set()
         for case_id in set(page.case_ids):
             case = page.get(CASES, case_id)
-            if case and case["task_id"]:
-                tasks.add(case["task_id"])
+            if case:
+                tasks.update(t for t in (case["task_id"], case["submitted_task"]) if t)
         page.load(self.table(TASKS), tasks)
 
     def apply(self, event: Any, page: Page) -> None:
@@ -109,7 +118,8 @@ class Accountability(Projection):
         if kind == "Reported":
             case = {"case_id": case_id, "grid": event.place["grid"],
                     "community": event.place["community"], "department": None, "accepted": 0,
-                    "deadline": None, "task_id": None, "task_kind": None}
+                    "deadline": None, "task_id": None, "task_kind": None,
+                    "submitted_task": None}
         else:
             case = page.get(CASES, case_id)
             if case is None:
@@ -131,6 +141,8 @@ class Accountability(Projection):
                 event.state, "rectify"):
             return  # the same person is still waited on for the same thing
         _note(kind, event, case)
+        if kind == "RectificationVerified" and not event.passed:
+            _unsubmit(page, case)
         want = _waiting_for(event.state, case)
         task = page.get(TASKS, case["task_id"]) if case["task_id"] else None
         if want is None or want[0] != case["task_kind"]:
@@ -138,6 +150,8 @@ class Accountability(Projection):
                 task.update(done_at=event.occurred_at, done_by=actor["id"],
                             done_trigger=event.trigger)
                 page.put(TASKS, task)
+                if task["kind"] == "rectify" and event.trigger == SUBMITTED:
+                    case["submitted_task"] = task["task_id"]
             case["task_id"] = case["task_kind"] = None
             if want is not None:
                 self._assign(page, case, want, event)
@@ -165,6 +179,16 @@ class Accountability(Projection):
             "done_at": None, "done_by": None, "done_trigger": None,
         })
         case["task_id"], case["task_kind"] = task_id, task_kind
+
+
+def _unsubmit(page: Page, case: dict[str, Any]) -> None:
+    """The party's task ended by the submission the inspector just failed: not a
+    rectification (the party is waited on again, in a new task, until the deadline)."""
+    task = page.get(TASKS, case["submitted_task"]) if case["submitted_task"] else None
+    if task is not None:
+        task["done_trigger"] = FAILED
+        page.put(TASKS, task)
+    case["submitted_task"] = None
 
 
 @lru_cache(maxsize=4096)
@@ -290,7 +314,7 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
             keys.append(("department", unit))
         late = bool(due) and due < today
         for key in keys:
-            _count_task(units[key], role, assigned, due, done_at, trigger, late)
+            _count_task(units[key], role, assigned, due, done_at, done_by, trigger, late)
         if done_at is None:
             waiting_on[(role, unit)].append(late)
         elif role != PARTY and (done_by, role) in person:
@@ -308,21 +332,21 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
 
 
 def _count_task(t: _Tally, role: str, assigned: str, due: str | None, done_at: str | None,
-                trigger: str | None, late: bool) -> None:
+                done_by: str | None, trigger: str | None, late: bool) -> None:
     if role == PARTY:
         if done_at is None:
             t.party_waiting += 1
             t.party_overdue += late
-        if done_at is not None or late:
+        if (done_at is not None and trigger not in NOT_DUE) or (done_at is None and late):
             t.due_rectifications += 1
             # on time: the party's rectification was submitted by the end of its due day
-            t.on_time += bool(trigger == "submit_rectification" and due
+            t.on_time += bool(trigger == SUBMITTED and due
                               and local_day(done_at).isoformat() <= due)  # type: ignore
         return
     if done_at is None:
         t.waiting += 1
         t.slow += late
-    else:
+    elif done_by != SYSTEM_ACTOR.id:  # the tick escalating a major hazard: no official acted
         t.days.append(_days(assigned, done_at))  # type: ignore[union-attr]
 
 

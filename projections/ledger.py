@@ -29,7 +29,7 @@ RECTIFYING = ("notified", "rectifying.in_progress")
 
 class Ledger(Projection):
     name = "ledger"
-    version = 1
+    version = 2  # 2: a failed verification clears the rectified date
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("number", "TEXT"), ("found_at", "TEXT"),
@@ -86,7 +86,9 @@ class Ledger(Projection):
         row["rectified_at"] = e.occurred_at
 
     def on_RectificationVerified(self, e: Any, row: dict[str, Any]) -> None:
-        if e.passed:
+        if not e.passed:  # refused at re-inspection: not rectified (the measures stay)
+            row["rectified_at"] = None
+        else:
             row["verified_by"] = e.actor["id"]
             row["verified_at"] = e.occurred_at
             row["closed_at"] = e.occurred_at

@@ -153,13 +153,13 @@ def test_a_new_projection_version_is_rebuilt_on_catch_up(cases, clock):
     RandomHistory(cases, clock, seed=5).run(20)
     Runner(cases, [Ledger()]).catch_up()
 
-    class LedgerV2(Ledger):
-        version = 2
+    class LedgerNext(Ledger):
+        version = Ledger.version + 1
 
-    runner = Runner(cases, [LedgerV2()])
+    runner = Runner(cases, [LedgerNext()])
     assert runner.status()[0].up_to_date is False
     runner.catch_up()
-    assert runner.status()[0].stored_version == 2
+    assert runner.status()[0].stored_version == Ledger.version + 1
     assert len(dump(runner.db, ["ledger"])["ledger_cases"]) == len(
         {n.originator_id for n in cases.recorder.select_notifications(1, 10_000)
          if n.topic == "domain.events:Reported"})
