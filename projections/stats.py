@@ -4,7 +4,8 @@ Each figure is counted in the (China local) month in which its event occurred:
 - found: hazards reported; reopened: hazards that came back (复发);
 - notified: rectification notices issued;
 - rectified on time / late: passed verifications (or a department closing a case as
-  rectified), on time when the rectification was submitted (or closed) by the deadline;
+  rectified), on time when the rectification was submitted (or closed) by the deadline
+  in force then (an extension granted while it awaits verification does not count);
 - escalated: refusals and escalations to a department; enforced: enforcement decisions;
 - dismissed: cases closed as unfounded or duplicate.
 Rectification rate = rectified / found; on-time rate = on time / rectified.
@@ -36,13 +37,14 @@ def month(instant: str) -> str:
 
 class Statistics(Projection):
     name = "stats"
-    version = 1
+    version = 2  # 2: a submission is judged by the deadline in force when it was made
     tables = (
         Table(COUNTS, (("month", "TEXT"), ("community", "TEXT"), ("category", "TEXT"),
                        ("measure", "TEXT"), ("n", "BIGINT")),
               key=("month", "community", "category", "measure"), kind="counter"),
         Table(CASES, (("case_id", "TEXT"), ("community", "TEXT"), ("category", "TEXT"),
-                      ("deadline", "TEXT"), ("submitted_at", "TEXT")),
+                      ("deadline", "TEXT"), ("submitted_at", "TEXT"),
+                      ("submitted_deadline", "TEXT")),
               key=("case_id",), by_case=True),
     )
 
@@ -54,7 +56,8 @@ class Statistics(Projection):
         case_id = page.case_id
         if kind == "Reported":
             case = {"case_id": case_id, "community": event.place["community"],
-                    "category": event.category, "deadline": None, "submitted_at": None}
+                    "category": event.category, "deadline": None, "submitted_at": None,
+                    "submitted_deadline": None}
             page.put(CASES, case)
         else:
             case = page.get(CASES, case_id)
@@ -65,22 +68,24 @@ class Statistics(Projection):
             case["deadline"] = event.deadline
             page.put(CASES, case)
         elif kind == "RectificationSubmitted":
-            case["submitted_at"] = event.occurred_at
+            # An extension granted while it awaits verification gives no time back to it.
+            case["submitted_at"], case["submitted_deadline"] = event.occurred_at, case["deadline"]
             page.put(CASES, case)
         elif kind == "RectificationVerified" and event.passed:
-            measure = self._rectified(case, case["submitted_at"] or event.occurred_at)
+            measure = (self._rectified(case["submitted_deadline"], case["submitted_at"])
+                       if case["submitted_at"] else
+                       self._rectified(case["deadline"], event.occurred_at))
         elif kind == "CaseClosed" and event.closing_reason == "rectified":
-            measure = self._rectified(case, event.occurred_at)
+            measure = self._rectified(case["deadline"], event.occurred_at)
         elif kind == "CaseReopened":
-            case["deadline"] = case["submitted_at"] = None
+            case["deadline"] = case["submitted_at"] = case["submitted_deadline"] = None
             page.put(CASES, case)
         if measure is not None:
             page.count(COUNTS, (month(event.occurred_at), case["community"], case["category"],
                                 measure))
 
     @staticmethod
-    def _rectified(case: dict[str, Any], done_at: str) -> str:
-        deadline = case["deadline"]
+    def _rectified(deadline: str | None, done_at: str) -> str:
         on_time = not deadline or local_day_text(done_at) <= deadline
         return "rectified_on_time" if on_time else "rectified_late"
 

@@ -11,8 +11,10 @@ from tests.factories import (
     inspector,
     report,
     safety_officer,
+    street_supervisor,
     to_awaiting_verification,
     to_notified,
+    to_rectifying,
 )
 from workflows.escalation import tick
 
@@ -66,3 +68,15 @@ def test_the_tick_escalating_a_major_hazard_is_no_official_acting(cases, clock):
     assert street(cases)[MEDIAN_DAYS] is None
     notified = to_notified(cases, 2)  # the safety officer's notice, at once
     assert notified and street(cases)[MEDIAN_DAYS] == 0.0
+
+
+def test_an_extension_after_a_late_submission_does_not_make_it_on_time(cases, clock):
+    case_id = to_rectifying(cases, 1)  # deadline 9 March
+    clock.advance(days=10)  # 12 March: submitted three days late
+    cases.submit_rectification(case_id, safety_officer, measures="拆除飞线")
+    cases.extend_deadline(case_id, street_supervisor, deadline=date(2026, 3, 20),
+                          reason="等待电工")
+    cases.verify(case_id, inspector, passed=True)
+    stats = read(cases, "stats").rows[0]
+    assert stats[5:7] == (0, 1)  # rectified late, as accountability says
+    assert street(cases)[ON_TIME_RATE] == 0.0
