@@ -19,7 +19,7 @@ from eventsourcing.persistence import IntegrityError
 
 from api.scopes import check_unit
 from domain.errors import DomainError
-from domain.values import Actor, Role, parse_enum, require_text
+from domain.values import SYSTEM_ACTOR, Actor, Role, parse_enum, require_text
 from workflows.service import HazardCases
 
 _NS = uuid5(NAMESPACE_URL, "https://hazardflow.invalid/accounts")
@@ -100,6 +100,9 @@ class Accounts:
         role = parse_enum(Role, role, "role")
         if role is Role.SYSTEM:
             raise DomainError("the system actor is not an account")
+        if name == SYSTEM_ACTOR.id:
+            raise DomainError(f"{name!r} is the automatic actor's name (escalate-due); "
+                              "choose another account name")
         unit = _one_line(require_text(unit, "unit", 100), "unit")
         check_unit(role, unit)  # grid/community/street/department, see api/scopes.py
         token = secrets.token_urlsafe(32)

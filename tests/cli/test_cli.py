@@ -165,3 +165,12 @@ def test_a_schema_name_postgresql_would_not_take_plainly_is_refused_first(tmp_pa
             conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
                 psycopg.sql.Identifier(schema[:63])))
     assert not created
+
+
+def test_no_account_takes_the_system_actors_name(run):
+    # 'system' is the actor id of the deadline tick (escalate-due); an account of that
+    # name signed its own actions with it, indistinguishable by id from the automatic ones.
+    done = run("users", "add", "system", "--role", "street_supervisor", "--unit", "YS",
+               ok=False)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "'system' is the automatic actor's name" in done.stderr
