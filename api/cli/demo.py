@@ -28,7 +28,7 @@ def demo(
         None, help="also create an account for every demo person and write their tokens "
                    "(JSON) to this file, to try the CLI and the HTTP API as them"),
 ) -> None:
-    """Generate one street (6 communities, 40 grids, ~1,000 places) and a year of cases."""
+    """Generate one street (6 communities, 40 grids, about 900 places) and a year of cases."""
     store = settings()
     clock = FixedClock(START)
     service = open_cases(store, clock=clock)

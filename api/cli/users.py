@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
 from api.accounts import Accounts
 from api.cli.context import service
 from domain.values import Role
+
+# The roles an account may hold: every role but the deadline tick's own (offered, it was
+# only refused after it was chosen).
+AccountRole = Enum("AccountRole", {r.name: r.value for r in Role if r is not Role.SYSTEM},
+                   type=str)
 
 app = typer.Typer(help="Accounts: who may act, in which role and unit.", no_args_is_help=True)
 
@@ -14,11 +21,11 @@ app = typer.Typer(help="Accounts: who may act, in which role and unit.", no_args
 @app.command("add")
 def add(
     name: str = typer.Argument(..., help="account name, recorded as the actor id"),
-    role: Role = typer.Option(..., help="the account's role"),
+    role: AccountRole = typer.Option(..., help="the account's role"),
     unit: str = typer.Option(..., help="grid, community, street or department code"),
 ) -> None:
     """Create an account and print its token once (only its hash is stored)."""
-    token = Accounts(service()).add(name, role, unit)
+    token = Accounts(service()).add(name, Role(role.value), unit)
     typer.echo(token)
     typer.echo(f"created {name} ({role.value}, {unit}); keep the token above, it is not "
                "shown again", err=True)

@@ -174,3 +174,8 @@ def test_no_account_takes_the_system_actors_name(run):
                ok=False)
     assert done.returncode == 2 and done.stdout == ""
     assert "'system' is the automatic actor's name" in done.stderr
+    # nor is the tick's role offered to an account
+    role = run("users", "add", "wang", "--role", "system", "--unit", "YS", ok=False)
+    assert role.returncode == 2 and "'system' is not one of" in role.stderr
+    assert "system" not in run("users", "add", "--help").stdout.split("--unit")[0].split(
+        "--role")[1]
