@@ -25,12 +25,12 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.chain import GENESIS
 from domain.errors import DomainError
-from domain.timeutil import end_of_local_day, iso
+from domain.timeutil import end_of_local_day, iso, shown
 from projections.db import Tx, store_db
 
 PAGE = 1000
@@ -95,6 +95,9 @@ class WitnessRow:
     head: str
 
 
+# Far longer than a command takes from its decision to its commit (the store's lock timeout
+# and the group commit's batches are seconds), and no wait for a digest published daily.
+DIGEST_GRACE = timedelta(minutes=5)
 _DIGEST_LINE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\s+([0-9]+)\s+([0-9a-fA-F]{64})")
 
 
@@ -232,12 +235,19 @@ class ChainWitness:
         """The head at the end of ``day`` (China time), by recorded time.
 
         It covers the longest prefix of the log recorded before that day ended, so it
-        never changes once the day is over, however many events arrive later.
+        never changes once the day is over, however many events arrive later. "Over" means
+        ``DIGEST_GRACE`` after midnight: an event is stamped when its command is decided and
+        numbered when it commits, so one decided at 23:59:59.9 may join the log after a
+        digest taken at 00:00:00.1, which it would then have had to include.
         """
         end = end_of_local_day(day)
         if end > now:
             raise DomainError(f"{day} has not ended yet in China time; its digest is final "
-                              f"from {end.isoformat()}")
+                              f"from {shown(end + DIGEST_GRACE)}")
+        if end + DIGEST_GRACE > now:
+            raise DomainError(f"{day} has just ended; its digest is final from "
+                              f"{shown(end + DIGEST_GRACE)}, once the commands decided before "
+                              "midnight have committed")
         self.catch_up()
         with self.db.transaction() as tx:
             first_after = tx.execute(f"SELECT MIN(notification_id) FROM {WITNESS} "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from domain.chain import GENESIS
 from domain.errors import DomainError
-from projections.chain import Digest
+from domain.timeutil import end_of_local_day, local_date
+from projections.chain import DIGEST_GRACE, Digest
 from tests.audit import tamper
 from tests.factories import report, safety_officer
 
@@ -93,3 +94,17 @@ def test_a_digest_file_that_is_not_text_is_named(tmp_path):
     with pytest.raises(DomainError, match=r"digests.txt.sig is not a text file of digest "
                                           r"lines \(UTF-8\)"):
         read_digests(signed)
+
+
+def test_a_days_digest_waits_until_its_last_commands_have_committed(record, clock):
+    # An event is stamped when its command is decided and numbered when it commits: one
+    # decided at 23:59:59.9 may commit after a digest taken at 00:00:00.1, and a digest of
+    # that day taken later would then differ from the published one.
+    day = local_date(clock.now())
+    midnight = end_of_local_day(day)
+    clock.set(midnight + timedelta(seconds=1))
+    with pytest.raises(DomainError, match="has just ended; its digest is final from "
+                                          rf"{day + timedelta(days=1)}T00:05:00\+08:00"):
+        record.witness.digest(day, clock.now())
+    clock.set(midnight + DIGEST_GRACE)
+    assert record.witness.digest(day, clock.now()).day == day
