@@ -6,7 +6,9 @@ Set ``HAZARDFLOW_DATABASE_URL=postgresql://user:password@host:5432/dbname`` for 
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -80,3 +82,25 @@ class Settings(BaseSettings):
             return (f"PostgreSQL {info.get('host', 'localhost')}:{info.get('port', 5432)}"
                     f"/{info.get('dbname', '')} schema {schema}")
         return f"SQLite {self.sqlite_path}"
+
+
+# HAZARDFLOW_* variables read elsewhere: the CLI's token, what `serve` hands its workers,
+# and the test and benchmark stores. Anything else with the prefix is most likely a typo.
+OTHER_VARIABLES = frozenset({"HAZARDFLOW_TOKEN", "HAZARDFLOW_SERVE_GROUP_COMMIT",
+                             "HAZARDFLOW_SERVE_TOKEN_TTL", "HAZARDFLOW_TEST_DATABASE_URL",
+                             "HAZARDFLOW_BENCH_DATABASE_URL", "HAZARDFLOW_BENCH_DIR"})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``HAZARDFLOW_*`` variable nothing reads, naming the setting it
+    was probably meant to be: ``HAZARDFLOW_DATABSE_URL`` is otherwise ignored without a
+    word, and the events go to the SQLite file instead of PostgreSQL."""
+    prefix = Settings.model_config["env_prefix"]
+    known = {prefix + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    warnings = []
+    for name in sorted(environ):
+        if name.upper().startswith(prefix) and name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            warnings.append(f"warning: {name} is not a hazardflow setting{hint}; it is ignored")
+    return warnings

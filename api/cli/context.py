@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import os
 from functools import cache
 
+import typer
+
 from api.accounts import Accounts
-from api.settings import Settings
+from api.settings import Settings, unknown_variables
 from api.wiring import open_cases
 from domain.values import Actor
 from workflows.service import HazardCases
@@ -14,6 +17,8 @@ from workflows.service import HazardCases
 
 @cache
 def settings() -> Settings:
+    for warning in unknown_variables(os.environ):
+        typer.echo(warning, err=True)
     return Settings()
 
 

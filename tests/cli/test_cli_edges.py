@@ -274,3 +274,29 @@ def test_reopening_while_the_hazard_is_open_as_another_case_is_refused_then_conf
             "act on that case, or confirm this is another hazard to reopen anyway")
     assert "HZ-2026-000001 found v3" in run("case", "act", "HZ-2026-000001", "reopen", "--token",
                                             gw, "--reason", "另一处", "--confirm-new").stdout
+
+
+def test_a_misspelled_setting_is_named_with_the_one_it_was_meant_to_be(run, monkeypatch):
+    # HAZARDFLOW_DATABSE_URL was ignored without a word: the events went to the SQLite file.
+    monkeypatch.setenv("HAZARDFLOW_DATABSE_URL", "postgresql://postgres@127.0.0.1/test")
+    done = run("projections", "status")
+    assert ("warning: HAZARDFLOW_DATABSE_URL is not a hazardflow setting (did you mean "
+            "HAZARDFLOW_DATABASE_URL?); it is ignored") in done.stderr
+    assert "SQLite" in done.stdout
+
+
+def test_every_hazardflow_variable_the_project_reads_is_a_known_one():
+    # A variable read somewhere but missing from api.settings would be warned about as a typo.
+    import re
+    from pathlib import Path
+
+    from api.settings import unknown_variables
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [p for d in ("api", "projections", "workflows", "domain", "benchmarks", "scripts",
+                           "tests") for p in (root / d).rglob("*") if p.suffix in (".py", ".sh")]
+    names = {m for p in [*sources, root / "Makefile", root / "README.md"]
+             for m in re.findall(r"HAZARDFLOW_[A-Z0-9_]*[A-Z0-9]", p.read_text("utf-8"))}
+    assert len(names) > 10
+    names -= {"HAZARDFLOW_DATABSE_URL"}  # the typo the test above makes on purpose
+    assert unknown_variables(dict.fromkeys(names, "x")) == []
