@@ -14,6 +14,10 @@ import typer
 from api.app import DEFAULT_TOKEN_TTL, SERVE_GROUP_COMMIT, SERVE_TOKEN_TTL
 from api.cli.context import settings
 
+# A revoked token must stop working within a time someone can wait for: an hour's cache
+# (or `inf`) would leave a dismissed grid worker acting all that time.
+MAX_TOKEN_TTL = 300
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
@@ -22,8 +26,9 @@ def serve(
     group_commit: bool = typer.Option(
         True, help="share one transaction among the commands waiting in each process"),
     token_ttl: float = typer.Option(
-        DEFAULT_TOKEN_TTL, min=0, help="seconds a token stays cached per process; a revoked "
-                                       "token stops working within this time (0: no cache)"),
+        DEFAULT_TOKEN_TTL, min=0, max=MAX_TOKEN_TTL,
+        help="seconds a token stays cached per process; a revoked token stops working within "
+             f"this time (0: no cache; at most {MAX_TOKEN_TTL})"),
     access_log: bool = typer.Option(False, help="log every request"),
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs) until interrupted."""

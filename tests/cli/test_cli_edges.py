@@ -300,3 +300,11 @@ def test_every_hazardflow_variable_the_project_reads_is_a_known_one():
     assert len(names) > 10
     names -= {"HAZARDFLOW_DATABSE_URL"}  # the typo the test above makes on purpose
     assert unknown_variables(dict.fromkeys(names, "x")) == []
+
+
+@pytest.mark.parametrize("ttl", ["inf", "301"])
+def test_a_token_cache_longer_than_five_minutes_is_refused(run, ttl):
+    # A revoked token works until the cache forgets it: --token-ttl inf kept it for ever.
+    done = run("serve", "--token-ttl", ttl, ok=False)
+    assert done.returncode == 2 and "--token-ttl" in done.stderr
+    assert "300" in done.stderr  # the limit is named (rich wraps the message in a box)
