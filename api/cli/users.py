@@ -36,3 +36,13 @@ def revoke(name: str = typer.Argument(..., help="account name")) -> None:
     """End an account's token at once."""
     Accounts(service()).revoke(name)
     typer.echo(f"revoked {name}")
+
+
+@app.command("reissue")
+def reissue(name: str = typer.Argument(..., help="account name")) -> None:
+    """Print a new token for an account, revoked or not (a lost phone); the old one ends.
+    The account keeps its name, so its actions stay under one actor id."""
+    token = Accounts(service()).reissue(name)
+    typer.echo(token)
+    typer.echo(f"new token for {name}; its previous token no longer works; keep the token "
+               "above, it is not shown again", err=True)

@@ -57,6 +57,24 @@ def test_cached_token_is_revoked_within_the_ttl(cases: Any) -> None:
         tokens.authenticate(token)
 
 
+
+def test_a_reissued_token_replaces_the_old_one_under_the_same_actor(cases: Any) -> None:
+    # A grid worker loses their phone: revoked, then a new token for the same account, so
+    # their actions before and after stay under one actor id (a new account would split
+    # them in the accountability report).
+    accounts = Accounts(cases)
+    old = accounts.add("gw-phone", "grid_worker", f.GRID)
+    accounts.revoke("gw-phone")
+    new = accounts.reissue("gw-phone")
+    assert new != old and accounts.authenticate(new) == accounts.authenticate(new.strip())
+    assert accounts.authenticate(new).id == "gw-phone"
+    with pytest.raises(Unauthenticated, match="revoked"):
+        accounts.authenticate(old)
+    again = accounts.reissue("gw-phone")  # also without a revocation first
+    with pytest.raises(Unauthenticated):
+        accounts.authenticate(new)
+    assert accounts.authenticate(again).unit == f.GRID
+
 # -- 403 / 404 / 409 -----------------------------------------------------------------------
 
 def test_wrong_role_is_403(api: Api) -> None:

@@ -308,3 +308,14 @@ def test_a_token_cache_longer_than_five_minutes_is_refused(run, ttl):
     done = run("serve", "--token-ttl", ttl, ok=False)
     assert done.returncode == 2 and "--token-ttl" in done.stderr
     assert "300" in done.stderr  # the limit is named (rich wraps the message in a box)
+
+
+def test_users_reissue_gives_the_same_account_a_new_token(run):
+    old = token(run, "li", "grid_worker", "YS-C01-G01")
+    run("users", "revoke", "li")
+    done = run("users", "reissue", "li")
+    new = done.stdout.strip()
+    assert new and new != old and "previous token no longer works" in done.stderr
+    assert "HZ-2026-000001 found v1" in report(run, new).stdout
+    refused(report(run, old, "P2", ok=False), "this token was revoked")
+    refused(run("users", "reissue", "nobody", ok=False), "no account named 'nobody'")
