@@ -101,6 +101,15 @@ class TokenIndex(Aggregate):
         self.account_name = account_name
 
 
+def _issue(name: str, now: datetime) -> tuple[str, TokenIndex]:
+    """A new token for account ``name`` and the index entry that finds the account by its
+    hash (only the hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    index = TokenIndex._create(TokenIndex.Indexed, id=token_key(hash_token(token)),
+                               account_name=name, timestamp=now)
+    return token, index
+
+
 class Accounts:
     def __init__(self, cases: HazardCases) -> None:
         self._cases = cases
@@ -116,14 +125,11 @@ class Accounts:
                               "choose another account name")
         unit = _one_line(require_text(unit, "unit", 100), "unit")
         check_unit(role, unit)  # grid/community/street/department, see api/scopes.py
-        token = secrets.token_urlsafe(32)
-        digest = hash_token(token)
         now: datetime = self._cases.clock.now()
+        token, index = _issue(name, now)
         account = Account._create(
             Account.Registered, id=account_id(name), name=name, role=role.value, unit=unit,
-            token_hash=digest, registered_by=by, timestamp=now)
-        index = TokenIndex._create(TokenIndex.Indexed, id=token_key(digest),
-                                   account_name=name, timestamp=now)
+            token_hash=hash_token(token), registered_by=by, timestamp=now)
         try:
             self._cases.save(account, index)
         except IntegrityError:
@@ -141,13 +147,10 @@ class Accounts:
     def reissue(self, name: str, *, by: str = "admin-cli") -> str:
         """A new token for the account ``name``, revoked or not; its old token ends."""
         account = self.get(name)
-        token = secrets.token_urlsafe(32)
-        digest = hash_token(token)
         now: datetime = self._cases.clock.now()
-        account.trigger_event(Account.Reissued, token_hash=digest, reissued_by=by,
+        token, index = _issue(account.name, now)
+        account.trigger_event(Account.Reissued, token_hash=hash_token(token), reissued_by=by,
                               timestamp=now)
-        index = TokenIndex._create(TokenIndex.Indexed, id=token_key(digest),
-                                   account_name=account.name, timestamp=now)
         self._cases.save(account, index)
         return token
 
