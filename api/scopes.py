@@ -121,10 +121,10 @@ def require_may_report_at(actor: Actor, grid: str, community: str) -> None:
 
 @contextmanager
 def duplicates_told_in_scope(actor: Actor, cases: Any) -> Iterator[None]:
-    """Around a report or a reopening: a probable duplicate the caller may not see (a place id that has
-    an open case recorded in another grid) is told without its id and number, as any case
-    out of scope is answered as not found. That an open case of the category is recorded
-    at the place is all they learn; they may still confirm the hazard as new."""
+    """Around a report or a reopening: a probable duplicate the caller may not see (a place
+    id that has an open case recorded in another grid) is told without its id and number,
+    as any case out of scope is answered as not found. That an open case of the category is
+    recorded at the place is all they learn; they may still confirm the hazard as new."""
     try:
         yield
     except ProbableDuplicate as duplicate:

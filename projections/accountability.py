@@ -37,8 +37,9 @@ Slow action (慢作为) is an official's task still open after its due day; the 
 overdue rectifications are counted apart. The on-time rate counts the party's tasks that
 owed a rectification: not one ended by a dismissal, nor one ended by a submission that
 then failed verification (the next task owes it). The median time to act leaves out the
-tasks the tick ended (a major hazard escalated at once): no official acted. Figures per grid roll up to the community and
-the street (a case belongs to one grid); departments and persons are listed too.
+tasks the tick ended (a major hazard escalated at once): no official acted. Figures per
+grid roll up to the community and the street (a case belongs to one grid); departments and
+persons are listed too.
 """
 
 from __future__ import annotations
