@@ -15,8 +15,12 @@ keeps it, on three rules that keep every decision as correct as a fresh load:
   stands: a stale copy never refuses a command the stored state allows.
 - Reads (``GET``, history, reports) never come from here: they read the store.
 
-The service keeps open cases and place registers only: a closed case rarely gets another
-command, and every kept object is one more for the garbage collector to scan.
+The service keeps open cases, and place registers while a case at the place is open: a
+closed case rarely gets another command, nor a place with nothing open another report soon,
+and every kept object is one more for the garbage collector to scan. (In the load
+benchmark, registers of places with nothing open filled the 10,000 places, and each full
+collection took 5-13 ms of CPU instead of about 4, while the process's group-commit writer
+could be holding PostgreSQL's insert lock: every process waited; benchmarks/results/load.md.)
 """
 
 from __future__ import annotations

@@ -110,6 +110,11 @@ class PlaceRegister(Aggregate):
         if str(case_id) in self.open_cases:
             self.trigger_event(self.CaseClosed, case_id=str(case_id), timestamp=at)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether any case at the place is open."""
+        return bool(self.open_cases)
+
     def open_case_of(self, category: str) -> UUID | None:
         for case_id, open_category in sorted(self.open_cases.items()):
             if open_category == category:

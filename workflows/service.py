@@ -528,8 +528,8 @@ class HazardCases:
                 # decide again from what is stored now. Back off a little to spread retries.
                 time.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
                 continue
-            self.lent.give_back(*(a for a in touched if isinstance(a, PlaceRegister)
-                                  or (isinstance(a, HazardCase) and a.is_open)))
+            self.lent.give_back(*(a for a in touched
+                                  if isinstance(a, HazardCase | PlaceRegister) and a.is_open))
             return result
         raise ConcurrencyExhausted(
             f"{trigger} on {case_id or 'a new case'} collided with concurrent writers "

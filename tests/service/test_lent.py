@@ -91,10 +91,19 @@ def test_a_failed_command_leaves_nothing_kept(cases):
     assert cases.start_rectification(case_id, f.safety_officer, expected_version=2).version == 3
 
 
-def test_a_closed_case_is_not_kept_but_its_place_register_is(cases):
+def test_a_closed_case_is_not_kept_nor_its_place_register_once_nothing_is_open_there(cases):
     case_id = f.to_awaiting_verification(cases)
     cases.verify(case_id, f.inspector, passed=True)
     case = cases.get_case(case_id)
     assert cases.lent.take(case_id, type(case)) is None
-    register = cases.lent.take(place_register_id(case.place["id"]), PlaceRegister)
-    assert register is not None and register.open_case_of(case.category) is None
+    assert cases.lent.take(place_register_id(case.place["id"]), PlaceRegister) is None
+    # Read from the store instead, it lets the hazard be reported again as a new case.
+    assert cases.get_case(f.report(cases)).state == "found"
+
+
+def test_a_place_register_with_a_case_still_open_stays_kept(cases):
+    closing = f.to_awaiting_verification(cases)
+    other = f.report(cases, category="blocked_fire_exit")  # the same place, still open
+    cases.verify(closing, f.inspector, passed=True)
+    register = cases.lent.take(place_register_id(f.place().id), PlaceRegister)
+    assert register is not None and register.open_cases == {str(other): "blocked_fire_exit"}
