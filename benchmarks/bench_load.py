@@ -174,14 +174,22 @@ async def _send(conn: Connection, path: str, token: str, body: Any, headers: dic
 
 
 async def drive(tag: str, port: int, tokens: dict[str, str], clients: int, duration: float,
-                max_commands: int, rate: float = 0.0) -> tuple[Tally, float]:
+                max_commands: int, rate: float = 0.0,
+                lockstep: bool = False) -> tuple[Tally, float]:
     """``rate`` 0: closed loop; else the commands/s all clients offer together."""
     tally, budget = Tally(), [max_commands]
     started = time.monotonic()
     first = time.perf_counter()
     interval = clients / rate if rate else 0.0
-    # Open loop: the clients' schedules are spread evenly over one interval.
-    paces = [Pace(first + interval * n / clients, interval) for n in range(clients)]
+    # Open loop: the clients' send times are spread evenly over one interval. Unless
+    # ``lockstep``, client n also starts n mod 5 intervals late, so that in any interval
+    # about a fifth of the clients report and the rest act on their cases, as in a day's
+    # traffic. In lock-step every client reports in the same interval, then every client
+    # notifies in the next, and so on: a burst of 64 reports (the costliest command) every
+    # 5 intervals, which is where that schedule's tail came from (load.md).
+    cycle = 1 + len(STEPS)
+    paces = [Pace(first + interval * (n / clients + (0 if lockstep else n % cycle)), interval)
+             for n in range(clients)]
     await asyncio.gather(*(client(n, tag, port, tokens, started + duration, budget, tally,
                                   paces[n]) for n in range(clients)))
     return tally, time.monotonic() - started
@@ -268,6 +276,7 @@ class Run:
     p99_by_trigger: dict[str, float] = field(default_factory=dict)
     rate_offered: float = 0.0  # 0: closed loop
     other_cores: float = 0.0  # CPU other processes used during the run, in cores
+    lockstep: bool = False  # open loop: every client at the same step of its case
 
     @property
     def lost_note(self) -> str:
@@ -275,7 +284,10 @@ class Run:
 
     @property
     def loop(self) -> str:
-        return f"open, {self.rate_offered:,.0f}/s offered" if self.rate_offered else "closed"
+        if not self.rate_offered:
+            return "closed"
+        return (f"open, {self.rate_offered:,.0f}/s offered"
+                + (", lock-step" if self.lockstep else ""))
 
     @property
     def rate(self) -> float:
@@ -309,13 +321,15 @@ def bench_store(pool: int) -> Iterator[tuple[Any, str, dict[str, str]]]:
 
 
 def bench_one(setup: str, group_commit: bool, clients: int, args: argparse.Namespace,
-              rate: float = 0.0) -> Run:
+              rate: float = 0.0, lockstep: bool = False) -> Run:
     with bench_store(args.pool) as (service, schema, tokens):
-        return _bench_on(service, schema, tokens, setup, group_commit, clients, args, rate)
+        return _bench_on(service, schema, tokens, setup, group_commit, clients, args, rate,
+                         lockstep)
 
 
 def _bench_on(service: Any, schema: str, tokens: dict[str, str], setup: str,
-              group_commit: bool, clients: int, args: argparse.Namespace, rate: float) -> Run:
+              group_commit: bool, clients: int, args: argparse.Namespace, rate: float,
+              lockstep: bool) -> Run:
     port = free_port()
     load_before = os.getloadavg()[0]
     env = {**os.environ, "HAZARDFLOW_DATABASE_URL": PG_URL,
@@ -334,7 +348,7 @@ def _bench_on(service: Any, schema: str, tokens: dict[str, str], setup: str,
             before = (commits(stats), cpu_seconds(srv), cpu_seconds(pg),
                       time.process_time(), machine_busy_seconds())
             tally, seconds = asyncio.run(drive("timed", port, tokens, clients, args.duration,
-                                               args.max_commands, rate))
+                                               args.max_commands, rate, lockstep))
             after = (commits(stats), cpu_seconds(srv), cpu_seconds(pg), time.process_time(),
                      machine_busy_seconds())
         acks = len(tally.acks)
@@ -350,7 +364,7 @@ def _bench_on(service: Any, schema: str, tokens: dict[str, str], setup: str,
                   lat[len(lat) // 2] * 1000, lat[min(len(lat) - 1, int(len(lat) * .99))] * 1000,
                   (after[0] - before[0]) / max(acks, 1), cpu, "", load_before, tally.lost,
                   {t: round(_p99(v) * 1000, 1) for t, v in tally.by_trigger.items()}, rate,
-                  other)
+                  other, lockstep)
     finally:
         _stop(server)
         server_log.close()
@@ -438,7 +452,8 @@ def render(runs: list[Run], args: argparse.Namespace) -> str:
         "",
         (f"`python -m benchmarks.bench_load --duration {args.duration:g} --clients "
          f"{args.clients} --workers {args.workers}"
-         + (f" --open {args.open}" if args.open else "") + f"` on {os.cpu_count()} cores, "
+         + (f" --open {args.open}" if args.open else "")
+         + (" --lockstep-too" if args.lockstep_too else "") + f"` on {os.cpu_count()} cores, "
          f"{platform.python_implementation()} {platform.python_version()}, "
          f"`hazardflow serve --workers {args.workers}` on loopback, PostgreSQL at "
          f"{PG_URL.rsplit('@', 1)[-1]}. Each client: report -> notify -> start -> submit -> "
@@ -666,19 +681,25 @@ def main(argv: list[str] | None = None) -> None:
                         help="group (group commit) and/or single (one save per request)")
     parser.add_argument("--open", default="",
                         help="open-loop runs with group commit, RATE@CLIENTS[,...], e.g. "
-                             "1000@64: the clients together offer RATE commands/s")
+                             "1000@64: the clients together offer RATE commands/s, at "
+                             "mixed steps of their cases")
+    parser.add_argument("--lockstep-too", action="store_true",
+                        help="after each --open run, the same with every client at the same "
+                             "step of its case (all report together, then all notify, ...)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--server-log", type=Path, default=Path(os.devnull),
                         help="where the server's stderr goes")
     args = parser.parse_args(argv)
-    plan = [(setup, int(c), 0.0) for setup in args.setups.split(",") if setup
+    plan = [(setup, int(c), 0.0, False) for setup in args.setups.split(",") if setup
             for c in args.clients.split(",") if c]
-    plan += [("group", int(c), float(r)) for r, _, c in
-             (spec.partition("@") for spec in args.open.split(",") if spec)]
+    for rate, _, clients in (spec.partition("@") for spec in args.open.split(",") if spec):
+        plan.append(("group", int(clients), float(rate), False))
+        if args.lockstep_too:
+            plan.append(("group", int(clients), float(rate), True))
     runs = []
-    for setup, clients, rate in plan:
+    for setup, clients, rate, lockstep in plan:
         name = "group commit" if setup == "group" else "one save per request"
-        run = bench_one(name, setup == "group", clients, args, rate)
+        run = bench_one(name, setup == "group", clients, args, rate, lockstep)
         print(f"{name}, {clients} clients, {run.loop} loop: {run.rate:,.0f} commands/s, p50 "
               f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}, "
               f"{run.commits_per_command:.2f} commits/command, CPU/1000 {run.cpu_per_1000},"
