@@ -499,13 +499,77 @@ WHERE_TIME_GOES = """
 Two views. *Closed loop* (each client sends its next command when the last is answered):
 saturation throughput; with N clients and no think time, mean latency is N / throughput
 (Little's law), so p99 under 50 ms at 64 closed-loop clients would need well over 1,280
-commands/s *and* no tail. *Open loop* (`--open 1000@64`): the 64 clients together offer
-1,000 commands/s on a fixed schedule (each one command every 64 ms); latency counts from
-the scheduled send time, so a command held up by its predecessor counts the wait. The
+commands/s *and* a short tail. *Open loop* (`--open 1000@64`): the 64 clients together
+offer 1,000 commands/s on a fixed schedule (each one command every 64 ms); latency counts
+from the scheduled send time, so a command held up by its predecessor counts the wait.
+Client n starts n mod 5 intervals late, so each interval holds reports, notices,
+starts, submissions and verifications alike; `--lockstep-too` adds a run in which every
+client is at the same step (all report in one interval, all notify in the next, ...). The
 `other work` column is CPU used by anything else on the machine during the run, in cores
 (the 2 cores are shared; a run with other work above ~0.2 cores is slowed by it).
 
-## This round: appends in one call (2026-11-23, 15:35 UTC)
+## This round: the latency tail (2026-12-04)
+
+A new machine of this kind, faster than the last: the official command gave 1,939
+commands/s at 64 closed-loop clients (1,324 on 2026-11-23), p99 70 ms. The tail was traced
+with a timestamp on every command at the client and in the server, the collector's
+callbacks, PostgreSQL's lock-wait log (`log_lock_waits`, `deadlock_timeout` 20 ms) and
+autovacuum log, and `vmstat` (throwaway scripts, not kept; the server settings were reset
+afterwards). Three things were found.
+
+1. **The open loop's schedule.** In the former schedule every client reported in the same
+   64 ms, then every client notified in the next, and so on: a burst of 64 reports, the
+   costliest command (a counter round trip and a place-register read before its write),
+   every 320 ms. The commands over 40 ms came in those bursts, all reports, then all
+   notices. The clients now start at mixed steps (above). Lock-step in the table above,
+   same code, same hour: p99 131 ms against 75 ms.
+2. **Full collections in the server.** Place registers of places with nothing open stayed
+   kept for the next command (`workflows/lent.py`) and filled the 10,000 places kept: a
+   census of one server process 35 s into a run found 4,463 registers with their UUIDs and
+   lists, about 18,000 of the 24,881 objects of the oldest generation, and full
+   collections, which hold every request of that process, took 4-13 ms of CPU (up to 40
+   ms of wall time). Now a register is kept only while a case at its place is open:
+   6,100-10,600 objects in the same census, full collections 3-12 ms of CPU.
+3. **What remains is the cores' queue.** At 1,000/s offered the server, PostgreSQL and the
+   load generator use 1.04 + 0.29 + 0.18 = 1.5 ms of CPU per command, three quarters of
+   two cores. Within one 60 s run the p99 of each second ranged from 20 to 235 ms. The slow
+   seconds came with no full collection, no lock wait in PostgreSQL over 20 ms (a few of
+   20-43 ms in a whole run), no autovacuum, and no steal time to speak of (0-1%); in the
+   worst seconds the p99 seen by the clients was up to twice the server's own (request in
+   to answer out), the load generator waiting for a core too. The connections split unevenly between
+   the two server processes (437 and 563 commands per second in one run), and the busier
+   one had the higher p99 in most seconds. With `synchronous_commit = off` (a diagnostic,
+   not a setting to use) the tail was no shorter: p99 102 and 390 ms, so it is not the
+   disk. One stall of both processes was seen: no command finished in either for 150 ms,
+   and the server's own latencies reached 250 ms; that run had no lock logging, and the
+   cause was not found.
+
+Tried and not kept: an interpreter switch interval of 1 ms in the server (alternating 30 s
+runs before the register change: p99 58.4, 56.4, 24.5 ms against 29.7, 166.3, 51.3 at the
+default 5 ms; no difference beyond the spread).
+
+p99 ms at 1,000 commands/s offered by 64 clients at mixed steps, every run of the day with
+the server's default settings (runs marked * carried diagnostics: collector callbacks, a
+census, or a timestamp per command in the server):
+
+| code | 60 s runs | 20-40 s runs |
+|---|---|---|
+| before the register change | 43.8, 22.6, 83.3, 47.0 | 37.6, 33.9*, 40.7*, 29.7, 166.3, 51.3, 22.0*, 31.9*, 56.6*, 21.3*, 45.6*, 44.6* |
+| after | **75.1** (the table above), 35.6*, 47.6*, 60.1*, 58.1, 39.7*, 63.7, 127.9* | 22.9*, 26.9*, 14.9* |
+
+So the register change shortened the full collections, but its effect on the p99 is
+within the machine's run-to-run spread, which is the main finding: the same code gives
+15-128 ms. The p50 stays at 4-13 ms.
+
+Against the goal (issue 4: at least 1,000 commands/s on 2 cores with p99 under 50 ms at
+64 clients): throughput met both ways (1,939 commands/s closed loop; 998 of 1,000/s
+offered answered); p99 not met: 70 ms at 64 closed-loop clients, and at 1,000/s offered
+under 50 ms in 3 of 8 runs of 60 s. What would meet it is less CPU per command at that
+load: at 1,000/s a command costs the server 1.04 ms, against 0.64 ms at saturation, where
+more commands share each batch, wake-up and socket read (1.13 PostgreSQL transactions per
+command at 1,000/s against 0.58).
+
+## Round of 2026-11-23 (third): appends in one call (15:35 UTC)
 
 PostgreSQL appends now go through one call of a database function doing the library's own
 statements (`workflows/pg_append.py`; `benchmarks/bench_append.py`: 0.34-0.45 of the
@@ -526,16 +590,17 @@ A later elimination run could not show it: its control (the variant without comm
 the change does not touch) ran 15-40% slower than 15 minutes before, the machine having
 slowed down.
 
-Open loop at lower rates, after all of this round's changes (`--clients "" --setups group
+Open loop at lower rates, after all of that round's changes (`--clients "" --setups group
 --open 300@64,600@64 --duration 30`, 16:02 UTC): 300/s offered, p50 3.9 ms, p99 42.7 ms;
 600/s, p50 5.2 ms, p99 156 ms (the earlier round: 121 ms). Both proved exactly once.
 
-The table at the top is the official command's run right after the elimination runs (the
+That day's official run, right after the elimination runs, had 1,324 commands/s at 64
+closed-loop clients, p99 113 ms, and p99 422 ms at 1,000/s offered in lock-step (the
 earlier round's run, 13:32 UTC on another machine of this kind, had 1,099 commands/s at 64
 closed-loop clients with p99 124.7 ms, 724/s at 16 with p99 45.4 ms, and at 1,000/s offered
 p50 147 ms, p99 1,060 ms).
 
-## Where the time goes
+## Where the time goes (2026-11-23)
 
 Measured by taking parts away (`benchmarks/results/load_split.md`): at 64 closed-loop
 clients a command costs 1.03 ms of server CPU, of which the HTTP path (uvicorn, the
@@ -547,7 +612,7 @@ cost. For scale, uvicorn serving a fixed answer on this machine took 0.05 ms of 
 per request at 64 clients (18,000 requests/s), and 0.15 ms with a hop to a thread pool and
 back (a throwaway app, not kept).
 
-Tried in this round and not kept:
+Tried in that round and not kept:
 - Commands decided on the event loop's thread in greenlets instead of command threads
   (the group-commit wait awaited as a future): server CPU 1.03-1.06 against 1.04-1.17 ms per
   command, p99 184 against 94-154 ms at 64 closed-loop clients; the event loop blocks on
@@ -561,8 +626,8 @@ Tried in this round and not kept:
 Today's machine is slower than the one of the earlier runs (below): the same code gave 673
 commands/s at 64 closed-loop clients here (server 2.05 ms per command) against 1,437
 there. So the comparison is between two runs of the official command back to back, same
-machine, same hour: the code before this round (commit 0ecaa75, run from an exported copy)
-right after the code with the command path (the table at the top):
+machine, same hour: the code before that round (commit 0ecaa75, run from an exported copy)
+right after the code with the command path (that round's official run):
 
 | set-up | clients | loop | before: commands/s, p50 / p99 ms, server CPU ms/command | after |
 |---|---|---|---|---|
@@ -654,10 +719,10 @@ for the others at 64 clients. At a lower load a command costs more CPU (at 300/s
 about 2.5-3 ms of server CPU per command: fewer commands share a batch, a wake-up, a read
 of the socket).
 
-## Against the goal (issue 4)
+## Against the goal then (2026-11-23)
 
 "At least 1,000 commands/s on 2 cores with p99 under 50 ms at 64 clients", run of
-2026-11-23 15:35-15:44 UTC (the table at the top):
+2026-11-23 15:35-15:44 UTC (the official run of that day, open loop in lock-step):
 - Throughput: met in closed loop, 1,324 commands/s at 64 clients; 997 of 1,000/s offered
   were answered in open loop.
 - Latency: not met. p99 112.6 ms at 64 closed-loop clients (p50 44.8 ms, which Little's law
