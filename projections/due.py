@@ -120,6 +120,11 @@ def candidates(db: Db, h: Horizons) -> list[UUID]:
         clauses.append("(state = 'escalated' AND accepted = 0 AND COALESCE(level, ?) = ? "
                        "AND level_since_day < ?)")
         params += [h.first_level, level, before]
+    if h.unlisted_before is not None and h.listed:
+        marks = ", ".join("?" for _ in h.listed)
+        clauses.append(f"(state = 'escalated' AND accepted = 0 AND COALESCE(level, ?) NOT IN "
+                       f"({marks}) AND level_since_day < ?)")
+        params += [h.first_level, *h.listed, h.unlisted_before]
     if h.major_at_once:
         clauses.append("(severity = 'major' AND escalated_at IS NULL "
                        "AND state NOT IN ('closed', 'escalated'))")

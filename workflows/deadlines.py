@@ -105,6 +105,9 @@ class Horizons:
     - ``since_before``: per escalation level that can still climb, a level reached on a day
       before it is past that level's limit to accept; ``first_level`` is the level of a
       fresh escalation;
+    - ``unlisted_before``: the same for a level the rules no longer list (an escalation
+      pending when the chain was edited), which goes to the top after the top's limit
+      (``Policy.next_level``); ``listed`` names the levels the chain does list;
     - ``major_at_once`` / ``major_listed``: major hazards are escalated / listed at once.
 
     Each is exact for its rule: e.g. the reminder of deadline D is due on or after the N-th
@@ -117,6 +120,8 @@ class Horizons:
     submitted_before: str
     first_level: str
     since_before: dict[str, str] = field(default_factory=dict)
+    listed: tuple[str, ...] = ()
+    unlisted_before: str | None = None
     major_at_once: bool = True
     major_listed: bool = True
 
@@ -135,6 +140,8 @@ class Horizons:
             submitted_before=calendar.subtract(today, rules.verification.within).isoformat(),
             first_level=policy.first_level().value,
             since_before=since_before,
+            listed=tuple(level.level.value for level in policy.chain),
+            unlisted_before=calendar.subtract(today, policy.chain[-1].accept_within).isoformat(),
             major_at_once=rules.major_hazard.escalate_at_once,
             major_listed=rules.major_hazard.supervised_listing,
         )

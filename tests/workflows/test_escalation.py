@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from importlib import resources
 
 import pytest
 
@@ -13,6 +14,10 @@ from domain.values import SYSTEM_ACTOR
 from projections.due import StoreDueIndex
 from tests import factories as f
 from workflows.escalation import EscalationTick, TickReport
+from workflows.policy import Policy
+from workflows.rules import parse_rules
+
+DEFAULT_RULES = resources.files("workflows").joinpath("default_rules.toml").read_text("utf-8")
 
 
 def tick(cases) -> TickReport:
@@ -143,6 +148,25 @@ def test_an_unaccepted_escalation_climbs_one_level_after_its_limit(cases, clock)
     at(clock, "2026-04-30")  # the top of the chain: it stays, overdue on the board
     tick(cases)
     assert kinds(cases, case_id).count("EscalationLevelRaised") == 2
+
+
+def test_an_escalation_at_a_level_the_rules_no_longer_list_goes_to_the_top(cases, clock):
+    case_id = f.to_escalated(cases, accepted=False)  # refused on Monday 2 March
+    at(clock, "2026-03-05")
+    tick(cases)
+    assert cases.history(case_id)[-1].level == "street_safety_office"  # since Thu 5
+    # The rules are edited while the case waits there: the street level is taken out.
+    street = ('[[escalation.chain]]\nlevel = "street_safety_office"      # 街道安监办\n'
+              'accept_within = "2 working days"\n')
+    cases.policy = Policy(parse_rules(DEFAULT_RULES.replace(street, "", 1).encode()))
+    assert "street_safety_office" not in [lv.level.value for lv in cases.policy.chain]
+    at(clock, "2026-03-10")  # the top's limit, 3 working days from Thu 5, ends Tue 10
+    tick(cases)
+    assert kinds(cases, case_id).count("EscalationLevelRaised") == 1
+    at(clock, "2026-03-11")  # the due index must offer the case, or it waits for ever
+    tick(cases)
+    raised = cases.history(case_id)[-1]
+    assert (raised.previous_level, raised.level) == ("street_safety_office", "department")
 
 
 def test_an_accepted_escalation_does_not_climb(cases, clock):
