@@ -15,9 +15,10 @@ Two views of the same server. *Closed loop* (the matrix above): each client send
 command as soon as the last is answered, so the server is saturated and the figures are
 its throughput (with N clients and no think time, mean latency is N / throughput).
 *Open loop* (``--open RATE@CLIENTS``, group commit): the clients together offer RATE
-commands/s on a fixed schedule, each client one command every CLIENTS / RATE seconds;
-latency is measured from the time the schedule said to send, so a command that had to
-wait for its predecessor's answer counts that wait (no coordinated omission).
+commands/s on a fixed schedule, each client one command every CLIENTS / RATE seconds,
+the clients at mixed steps of their cases (``--lockstep-too`` adds a run with all at the
+same step); latency is measured from the time the schedule said to send, so a command
+that had to wait for its predecessor's answer counts that wait (no coordinated omission).
 
 Reported: acknowledged commands/s, p50/p99 latency, errors, PostgreSQL transactions per
 command, and CPU seconds per 1,000 commands spent in the server processes, in PostgreSQL
