@@ -18,9 +18,9 @@ keeps it, on three rules that keep every decision as correct as a fresh load:
 The service keeps open cases, and place registers while a case at the place is open: a
 closed case rarely gets another command, nor a place with nothing open another report soon,
 and every kept object is one more for the garbage collector to scan. (In the load
-benchmark, registers of places with nothing open filled the 10,000 places, and each full
-collection took 5-13 ms of CPU instead of about 4, while the process's group-commit writer
-could be holding PostgreSQL's insert lock: every process waited; benchmarks/results/load.md.)
+benchmark, registers of places with nothing open filled the 10,000 places and made most of
+what each full collection scanned, a pause of every request of that process;
+benchmarks/results/load.md.)
 """
 
 from __future__ import annotations
