@@ -545,6 +545,14 @@ afterwards). Three things were found.
    and the server's own latencies reached 250 ms; that run had no lock logging, and the
    cause was not found.
 
+A lead not followed yet: a py-spy profile (`record --gil`, 20 s of one server process at
+1,000/s offered; the machine was busy with a test suite at the time, so only the shares of
+fixed per-request layers are worth reading) put FastAPI's and Starlette's own middleware
+above the command path (`ServerErrorMiddleware`, FastAPI's exception telemetry and body
+limit, `HeadAsGet`, `BodyLimit`) at about a tenth of the process's interpreter time, and
+uvicorn's protocol code at about a quarter. Serving the command path outside FastAPI's
+stack, with its own 500 answer and body limit, would save part of the first.
+
 Tried and not kept: an interpreter switch interval of 1 ms in the server (alternating 30 s
 runs before the register change: p99 58.4, 56.4, 24.5 ms against 29.7, 166.3, 51.3 at the
 default 5 ms; no difference beyond the spread).
