@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
 
 from api.scopes import check_unit
 from domain.errors import DomainError
@@ -76,7 +77,21 @@ class Account(Aggregate):
 
         def apply(self, account: Account) -> None:
             account.token_hash = self.token_hash
+            account.token_issued_on = self.timestamp
             account.revoked = False
+
+    class Changed(Aggregate.Event):
+        """A new role or unit for the same account (a grid worker moved to another grid).
+        Events recorded before keep the role and unit they carry: they were decided under
+        those, and nothing reads an old event's role from the account."""
+
+        role: str
+        unit: str
+        changed_by: str
+
+        def apply(self, account: Account) -> None:
+            account.role = self.role
+            account.unit = self.unit
 
     def __init__(self, name: str, role: str, unit: str, token_hash: str,
                  registered_by: str) -> None:
@@ -84,6 +99,7 @@ class Account(Aggregate):
         self.role = role
         self.unit = unit
         self.token_hash = token_hash
+        self.token_issued_on: datetime = self.created_on
         self.registered_by = registered_by
         self.revoked = False
 
@@ -99,6 +115,24 @@ class TokenIndex(Aggregate):
 
     def __init__(self, account_name: str) -> None:
         self.account_name = account_name
+
+
+def _jurisdiction(role: Role | str, unit: str) -> tuple[Role, str]:
+    """An account's role and unit, checked: any role but the system's, and a unit of that
+    role's level (a grid, community, street or department, see api/scopes.py)."""
+    role = parse_enum(Role, role, "role")
+    if role is Role.SYSTEM:
+        raise DomainError("the system actor is not an account")
+    unit = _one_line(require_text(unit, "unit", 100), "unit")
+    check_unit(role, unit)
+    return role, unit
+
+
+# Accounts are listed from their Registered events in the log, not from a projection:
+# listing is a rare admin command, while a projection would cost something on every event
+# of every rebuild. One page reads this many notifications of that topic.
+REGISTERED_TOPIC = get_topic(Account.Registered)
+LIST_PAGE = 500
 
 
 def _issue(name: str, now: datetime) -> tuple[str, TokenIndex]:
@@ -117,14 +151,10 @@ class Accounts:
     def add(self, name: str, role: Role | str, unit: str, *, by: str = "admin-cli") -> str:
         """Create an account and return its token (shown once, never stored)."""
         name = _one_line(require_text(name, "account name", 100), "account name")
-        role = parse_enum(Role, role, "role")
-        if role is Role.SYSTEM:
-            raise DomainError("the system actor is not an account")
+        role, unit = _jurisdiction(role, unit)
         if name == SYSTEM_ACTOR.id:
             raise DomainError(f"{name!r} is the automatic actor's name (escalate-due); "
                               "choose another account name")
-        unit = _one_line(require_text(unit, "unit", 100), "unit")
-        check_unit(role, unit)  # grid/community/street/department, see api/scopes.py
         now: datetime = self._cases.clock.now()
         token, index = _issue(name, now)
         account = Account._create(
@@ -153,6 +183,35 @@ class Accounts:
                               timestamp=now)
         self._cases.save(account, index)
         return token
+
+    def change(self, name: str, *, role: Role | str | None = None, unit: str | None = None,
+               by: str = "admin-cli") -> Account:
+        """Give the account ``name`` a new role, unit or both, checked as ``add`` checks them.
+
+        The name, the actor id on every event, stays, so the person's record stays in one
+        piece. A revoked account may be changed too (it stays revoked until reissued).
+        """
+        if role is None and unit is None:
+            raise DomainError("a change needs a new role, a new unit or both")
+        account = self.get(name)
+        role, unit = _jurisdiction(account.role if role is None else role,
+                                   account.unit if unit is None else unit)
+        if (role.value, unit) == (account.role, account.unit):
+            raise DomainError(f"the account {name!r} is already {role.value} in {unit}")
+        account.trigger_event(Account.Changed, role=role.value, unit=unit, changed_by=by,
+                              timestamp=self._cases.clock.now())
+        self._cases.save(account)
+        return account
+
+    def all(self) -> list[Account]:
+        """Every account, revoked ones included, by name."""
+        found: list[Account] = []
+        start = 1
+        while page := self._cases.recorder.select_notifications(
+                start, LIST_PAGE, topics=[REGISTERED_TOPIC]):
+            found += [self._cases.repository.get(n.originator_id) for n in page]
+            start = page[-1].id + 1
+        return sorted(found, key=lambda account: account.name)
 
     def get(self, name: str) -> Account:
         try:

@@ -61,6 +61,7 @@ ZH: dict[str, dict[str, str]] = {
         "department_officer": "职能部门", "leader": "分管领导", "auditor": "审计",
         "admin": "管理员", "system": "系统", "party": "责任主体",
     },
+    "account_status": {"active": "有效", "revoked": "已停用"},
     "grade": {"red": "红", "yellow": "黄", "green": "绿"},
     "measure": {"warning": "警告", "fine": "罚款", "seal_up": "查封", "suspension": "责令停产停业"},
     "level": {"street": "街道", "community": "社区", "grid": "网格", "department": "职能部门",

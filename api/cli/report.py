@@ -19,6 +19,7 @@ from projections.audit import AuditFilter
 from projections.escalations import STATUSES, EscalationsFilter
 from projections.ledger import LedgerFilter
 from projections.render import FORMATS, LANGS, print_table, render, rich_table
+from projections.report import Report
 from projections.reports import check, read
 from projections.risk import RiskFilter
 from projections.stats import StatsFilter
@@ -39,6 +40,16 @@ OUT = typer.Option(None, "--out", help="write to this file instead of the termin
 
 def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang: str,
           out: Path | None) -> None:
+    check_output(fmt, lang, out)  # before the work, which may be a long replay
+    day = parse_day(as_of)
+    check(service(), name, day, basis)
+    with progress_bar("replaying" if day else "catching up") as advance:
+        report = read(service(), name, filters, as_of=day, basis=basis, progress=advance)
+    emit(report, fmt, lang, out)
+
+
+def check_output(fmt: str, lang: str, out: Path | None) -> None:
+    """Refuse an unknown format or language, or an --out that cannot be written."""
     if fmt not in FORMATS:
         raise DomainError(f"unknown format {fmt!r}; expected one of: {', '.join(FORMATS)}")
     if lang not in LANGS:
@@ -46,11 +57,11 @@ def _emit(name: str, filters: Any, as_of: str | None, basis: str, fmt: str, lang
     if fmt == "xlsx" and out is None:
         raise DomainError("xlsx needs --out FILE")
     if out is not None:
-        _check_writable(out)  # before the work, which may be a long replay
-    day = parse_day(as_of)
-    check(service(), name, day, basis)
-    with progress_bar("replaying" if day else "catching up") as advance:
-        report = read(service(), name, filters, as_of=day, basis=basis, progress=advance)
+        _check_writable(out)
+
+
+def emit(report: Report, fmt: str, lang: str, out: Path | None) -> None:
+    """``report`` to ``out`` (whole or not at all) or to the terminal."""
     if out is not None:
         _write_whole(out, render(report, fmt, lang))
         typer.echo(f"{len(report.rows)} rows written to {out}", err=True)

@@ -7,6 +7,8 @@ second of start-up per call (``test_cli.py`` runs real processes).
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -319,3 +321,50 @@ def test_users_reissue_gives_the_same_account_a_new_token(run):
     assert "HZ-2026-000001 found v1" in report(run, new).stdout
     refused(report(run, old, "P2", ok=False), "this token was revoked")
     refused(run("users", "reissue", "nobody", ok=False), "no account named 'nobody'")
+
+
+def test_users_change_moves_an_account_to_another_grid_under_the_same_token(run):
+    li = token(run, "li", "grid_worker", "YS-C01-G01")
+    assert "HZ-2026-000001 found v1" in report(run, li).stdout
+    done = run("users", "change", "li", "--unit", "YS-C01-G02")
+    assert done.stdout.strip() == ("changed li: grid_worker, YS-C01-G02 "
+                                   "(was grid_worker, YS-C01-G01)")
+    assert "--token-ttl" in done.stderr
+    refused(report(run, li, "P2", ok=False),
+            "li (grid_worker, YS-C01-G02) may not report in grid YS-C01-G01")
+    assert "HZ-2026-000002 found v1" in report(run, li, "P2", "YS-C01-G02").stdout
+    shown = run("case", "show", "HZ-2026-000001").stdout
+    assert "by li (grid_worker, YS-C01-G01)" in shown  # recorded under the grid of then
+    refused(run("users", "change", "li", ok=False),
+            "a change needs a new role, a new unit or both")
+    refused(run("users", "change", "li", "--role", "safety_officer", ok=False),
+            "a safety_officer's unit is a community id like 'YS-C01', not 'YS-C01-G02'")
+    refused(run("users", "change", "nobody", "--unit", "YS-C01-G01", ok=False),
+            "no account named 'nobody'")
+
+
+def test_users_list_shows_every_account_by_name_with_filters_and_formats(run):
+    token(run, "zhou", "grid_worker", "YS-C01-G02")
+    token(run, "chen", "safety_officer", "YS-C01")
+    token(run, "wu", "department_officer", "fire")
+    run("users", "revoke", "wu")
+    rows = list(csv.reader(run("users", "list", "--format", "csv", "--lang", "en")
+                           .stdout.splitlines()))
+    assert rows[0] == ["Name", "Role", "Unit", "Status", "Created at", "Token issued at"]
+    assert [r[:4] for r in rows[1:]] == [["chen", "safety_officer", "YS-C01", "active"],
+                                         ["wu", "department_officer", "fire", "revoked"],
+                                         ["zhou", "grid_worker", "YS-C01-G02", "active"]]
+    assert all(r[4].endswith("+08:00") and r[5] >= r[4] for r in rows[1:])  # China time
+
+    def names(*options: str) -> list[str]:
+        listed = json.loads(run("users", "list", "--format", "json", *options).stdout)
+        return [row["name"] for row in listed["rows"]]
+
+    assert names("--revoked") == ["wu"]
+    assert names("--active") == ["chen", "zhou"]
+    assert names("--unit", "YS-C01") == ["chen", "zhou"]  # the community and its grids
+    assert names("--role", "grid_worker") == ["zhou"]
+    table = run("users", "list").stdout
+    assert "已停用" in table and "安全员" in table and "账号" in table
+    refused(run("users", "list", "--format", "xml", ok=False),
+            "unknown format 'xml'; expected one of: table, csv, xlsx, json")
