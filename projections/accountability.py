@@ -79,11 +79,12 @@ NOT_DUE = frozenset({"dismiss", FAILED})
 
 class Accountability(Projection):
     name = "accountability"
-    version = 6  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
+    version = 7  # 2: a re-inspection is slow from the tick's VerificationOverdue only;
     # 3: an acceptance from the tick's EscalationLevelRaised only; 4: a notice and a
     # decision from the due day their starting event records (the rules'); 5: a
     # re-inspection and an acceptance too (the tick's events for older events only);
-    # 6: a submission failing verification is no rectification (acc_cases.submitted_task)
+    # 6: a submission failing verification is no rectification (acc_cases.submitted_task);
+    # 7: a task's time to act goes to the doer's row of the unit they acted in (done_unit)
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("grid", "TEXT"), ("community", "TEXT"),
                       ("department", "TEXT"), ("accepted", "INTEGER"), ("deadline", "TEXT"),
@@ -92,7 +93,8 @@ class Accountability(Projection):
         Table(TASKS, (("task_id", "TEXT"), ("case_id", "TEXT"), ("grid", "TEXT"),
                       ("community", "TEXT"), ("kind", "TEXT"), ("waiter_role", "TEXT"),
                       ("waiter_unit", "TEXT"), ("assigned_at", "TEXT"), ("due", "TEXT"),
-                      ("done_at", "TEXT"), ("done_by", "TEXT"), ("done_trigger", "TEXT")),
+                      ("done_at", "TEXT"), ("done_by", "TEXT"), ("done_unit", "TEXT"),
+                      ("done_trigger", "TEXT")),
               key=("task_id",)),
         Table(ACTIONS, (("actor_id", "TEXT"), ("role", "TEXT"), ("unit", "TEXT"),
                         ("grid", "TEXT"), ("community", "TEXT"), ("trigger_name", "TEXT"),
@@ -149,7 +151,7 @@ class Accountability(Projection):
         if want is None or want[0] != case["task_kind"]:
             if task is not None:
                 task.update(done_at=event.occurred_at, done_by=actor["id"],
-                            done_trigger=event.trigger)
+                            done_unit=actor["unit"], done_trigger=event.trigger)
                 page.put(TASKS, task)
                 if task["kind"] == "rectify" and event.trigger == SUBMITTED:
                     case["submitted_task"] = task["task_id"]
@@ -177,7 +179,7 @@ class Accountability(Projection):
             "task_id": task_id, "case_id": case["case_id"], "grid": case["grid"],
             "community": case["community"], "kind": task_kind, "waiter_role": role,
             "waiter_unit": unit, "assigned_at": event.occurred_at, "due": due,
-            "done_at": None, "done_by": None, "done_trigger": None,
+            "done_at": None, "done_by": None, "done_unit": None, "done_trigger": None,
         })
         case["task_id"], case["task_kind"] = task_id, task_kind
 
@@ -298,7 +300,7 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
         actions = tx.execute(f"SELECT actor_id, role, unit, grid, community, trigger_name, n "
                              f"FROM {ACTIONS}")
         tasks = tx.execute(f"SELECT grid, community, waiter_role, waiter_unit, assigned_at, "
-                           f"due, done_at, done_by, done_trigger FROM {TASKS}")
+                           f"due, done_at, done_by, done_unit, done_trigger FROM {TASKS}")
     grids_of: dict[str, set[str]] = defaultdict(set)
     for actor_id, role, unit, grid, community, trigger, n in actions:
         grids_of[community].add(grid)
@@ -307,9 +309,8 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
         people[(actor_id, role, unit)].actions[trigger] += int(n)
         if role == "department_officer":
             units[("department", unit)].actions[trigger] += int(n)
-    person = {(actor_id, role): tally for (actor_id, role, _), tally in people.items()}
     waiting_on: dict[tuple[str, str], list[bool]] = defaultdict(list)  # (role, unit) -> slow?
-    for grid, community, role, unit, assigned, due, done_at, done_by, trigger in tasks:
+    for grid, community, role, unit, assigned, due, done_at, done_by, done_unit, trigger in tasks:
         keys = [("street", "all"), ("community", community), ("grid", grid)]
         if role == "department_officer":
             keys.append(("department", unit))
@@ -318,8 +319,10 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
             _count_task(units[key], role, assigned, due, done_at, done_by, trigger, late)
         if done_at is None:
             waiting_on[(role, unit)].append(late)
-        elif role != PARTY and (done_by, role) in person:
-            person[(done_by, role)].days.append(_days(assigned, done_at))  # type: ignore
+        elif role != PARTY and (done_by, role, done_unit) in people:
+            # The row of the unit the person acted in: one who moved to another grid or
+            # community has a row for each, and each keeps its own time to act.
+            people[(done_by, role, done_unit)].days.append(_days(assigned, done_at))  # type: ignore
     for (actor_id, role, unit), tally in people.items():
         slows = waiting_on.get((role, unit), [])
         tally.waiting, tally.slow = len(slows), sum(slows)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.values import Actor, Place
 from projections.accountability import AccountabilityFilter
 from projections.ledger import COLUMNS as LEDGER_COLUMNS
 from projections.reports import read
 from tests.factories import (
     inspector,
+    landlord,
     report,
     safety_officer,
     street_supervisor,
@@ -80,3 +82,21 @@ def test_an_extension_after_a_late_submission_does_not_make_it_on_time(cases, cl
     stats = read(cases, "stats").rows[0]
     assert stats[5:7] == (0, 1)  # rectified late, as accountability says
     assert street(cases)[ON_TIME_RATE] == 0.0
+
+
+def test_a_person_who_moved_keeps_each_units_time_to_act_on_its_own_row(cases, clock):
+    # The same safety officer acts in community YS-C01, then (users change) in YS-C02.
+    first = report(cases, 1)
+    clock.advance(days=1)
+    cases.notify(first, safety_officer, party=landlord, deadline=date(2026, 3, 31))
+    moved = Actor(safety_officer.id, "safety_officer", "YS-C02")
+    elsewhere = Place("P-0900", "出租屋 900号", "rental_house", "园山路 900 号", "YS-C02-G01",
+                      "YS-C02")
+    second = cases.report(Actor("gw-zhou", "grid_worker", "YS-C02-G01"), place=elsewhere,
+                          category="flying_wire_charging", severity="general",
+                          description="楼道飞线充电").case_id
+    clock.advance(days=3)
+    cases.notify(second, moved, party=landlord, deadline=date(2026, 3, 31))
+    rows = read(cases, "accountability", AccountabilityFilter(level="actor")).rows
+    median_by_unit = {row[1]: row[MEDIAN_DAYS] for row in rows if row[2] == safety_officer.id}
+    assert median_by_unit == {"YS-C01": 1.0, "YS-C02": 3.0}
