@@ -172,7 +172,7 @@ class Accounts:
             raise DomainError(f"the account {name!r} is already revoked")
         account.trigger_event(Account.Revoked, revoked_by=by,
                               timestamp=self._cases.clock.now())
-        self._cases.save(account)
+        self._save_edit(name, account)
 
     def reissue(self, name: str, *, by: str = "admin-cli") -> str:
         """A new token for the account ``name``, revoked or not; its old token ends."""
@@ -181,7 +181,7 @@ class Accounts:
         token, index = _issue(account.name, now)
         account.trigger_event(Account.Reissued, token_hash=hash_token(token), reissued_by=by,
                               timestamp=now)
-        self._cases.save(account, index)
+        self._save_edit(name, account, index)
         return token
 
     def change(self, name: str, *, role: Role | str | None = None, unit: str | None = None,
@@ -200,8 +200,18 @@ class Accounts:
             raise DomainError(f"the account {name!r} is already {role.value} in {unit}")
         account.trigger_event(Account.Changed, role=role.value, unit=unit, changed_by=by,
                               timestamp=self._cases.clock.now())
-        self._cases.save(account)
+        self._save_edit(name, account)
         return account
+
+    def _save_edit(self, name: str, *aggregates: Aggregate) -> None:
+        # Two admins editing one account at once: the second write finds the version it
+        # decided on taken. Nothing of it was written; say so in one line, not a traceback.
+        try:
+            self._cases.save(*aggregates)
+        except IntegrityError:
+            raise DomainError(f"the account {name!r} was changed by another command at the "
+                              "same moment; nothing was recorded, run the command again"
+                              ) from None
 
     def all(self) -> list[Account]:
         """Every account, revoked ones included, by name."""

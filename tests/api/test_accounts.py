@@ -113,3 +113,21 @@ def test_accounts_are_found_by_the_topic_the_store_writes(cases: Any) -> None:
     written = cases.recorder.select_notifications(1, 10)
     registered = [n for n in written if n.originator_id == account_id("li")]
     assert registered[0].topic == REGISTERED_TOPIC == "api.accounts:Account.Registered"
+
+
+@pytest.mark.parametrize("edit", [
+    lambda accounts: accounts.change("gw-race", unit=OTHER_GRID),
+    lambda accounts: accounts.revoke("gw-race"),
+    lambda accounts: accounts.reissue("gw-race"),
+], ids=["change", "revoke", "reissue"])
+def test_an_edit_racing_another_on_the_same_account_is_refused_in_one_line(
+        cases: Any, monkeypatch: pytest.MonkeyPatch, edit: Any) -> None:
+    accounts = Accounts(cases)
+    token = accounts.add("gw-race", "grid_worker", f.GRID)
+    stale = accounts.get("gw-race")  # what the slower admin's command read
+    accounts.change("gw-race", role="volunteer")  # the faster admin's command, written
+    monkeypatch.setattr(accounts, "get", lambda name: stale)
+    with pytest.raises(DomainError, match="changed by another command at the same moment"):
+        edit(accounts)
+    actor = Accounts(cases).authenticate(token)  # only the faster edit was recorded
+    assert (actor.role.value, actor.unit) == ("volunteer", f.GRID)
