@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.accounts import Accounts
 from api.deps import TokenCache
+from api.formtext import FormText
 from api.routes.evidence import is_upload, upload_body_limit
 from api.scopes import CasePlaces
 from api.settings import Settings
@@ -179,10 +180,13 @@ def create_app(
     errors.install(app)
     for router in routers():
         app.include_router(router)
+    # Added first, so innermost: what the command path passes on (never its JSON commands,
+    # off the hot path), and inside BodyLimit, so it reads only a body within limits.
+    app.add_middleware(FormText)
     if command_path:
         from api.fastpath import CommandPath
 
-        app.add_middleware(CommandPath)  # added first: inside BodyLimit
+        app.add_middleware(CommandPath)  # inside BodyLimit too
     app.add_middleware(BodyLimit, upload_limit=upload_body_limit(settings or Settings()))
     app.add_middleware(HeadAsGet)
     return app

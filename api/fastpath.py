@@ -32,8 +32,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.bodies import read_messages, replaying
 from api.deps import (
     CommandContext,
     authenticate,
@@ -71,7 +72,7 @@ class CommandPath:
         if not length.isdigit() or b"transfer-encoding" in headers:
             await self.app(scope, receive, send)
             return
-        messages = await _read(receive)
+        messages = await read_messages(receive)
         try:
             if messages[-1]["type"] != "http.request":
                 raise _PassOn  # the client went away while sending
@@ -80,7 +81,7 @@ class CommandPath:
                                                            parse_if_match)
             key = _header(headers, b"idempotency-key", parse_idempotency_key)
         except _PassOn:
-            await self.app(scope, _replaying(messages, receive), send)
+            await self.app(scope, replaying(messages, receive), send)
             return
         authorization = headers.get(b"authorization")
         # The body is read: what follows never receives again.
@@ -138,23 +139,6 @@ def _first_headers(scope: Scope) -> dict[bytes, bytes]:
     for name, value in scope["headers"]:
         first.setdefault(name, value)
     return first
-
-
-async def _read(receive: Receive) -> list[Message]:
-    messages = [await receive()]
-    while messages[-1]["type"] == "http.request" and messages[-1].get("more_body", False):
-        messages.append(await receive())
-    return messages
-
-
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
-    """``receive`` for whoever handles the request next: the messages already read first."""
-    pending = list(reversed(messages))
-
-    async def replay() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replay
 
 
 def _body(trigger: str | None, headers: dict[bytes, bytes], raw: bytes) -> Any:
