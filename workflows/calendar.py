@@ -115,6 +115,18 @@ class WorkingCalendar:
                 left -= 1
         return day
 
+    def on_or_after(self, day: date) -> date:
+        """``day`` if it is a working day, else the next working day."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def on_or_before(self, day: date) -> date:
+        """``day`` if it is a working day, else the last working day before it."""
+        while not self.is_workday(day):
+            day -= timedelta(days=1)
+        return day
+
     def fallback_note(self, first: date, last: date) -> str:
         """Empty, or a note that some year between the dates was counted by the fallback."""
         years = [y for y in range(first.year, last.year + 1) if not self.knows(y)]

@@ -19,6 +19,7 @@ from domain.case import top_state
 from domain.errors import DomainError
 from domain.timeutil import local_date, parse_instant
 from workflows.policy import Policy
+from workflows.rules import Duration
 
 # Waiting on the party to rectify: only here does a deadline run. A submitted
 # rectification waits on the inspector instead; an approved extension moves the deadline.
@@ -112,7 +113,8 @@ class Horizons:
 
     Each is exact for its rule: e.g. the reminder of deadline D is due on or after the N-th
     working day before D, which is today exactly when D is on or before the N-th working
-    day after today.
+    day after today; a period in calendar days that ends on the next working day is
+    inverted as such (``Policy.started_before``).
     """
 
     today: str
@@ -128,20 +130,20 @@ class Horizons:
     @classmethod
     def of(cls, policy: Policy, now: datetime) -> Horizons:
         today = local_date(now)
-        rules, calendar = policy.rules.model, policy.calendar
+        rules = policy.rules.model
         lead = rules.reminders.before_deadline
-        since_before = {
-            level.level.value: calendar.subtract(today, level.accept_within).isoformat()
-            for level in policy.chain[:-1]
-        }
+
+        def before(span: Duration) -> str:
+            return policy.started_before(today, span).isoformat()
+
         return cls(
             today=today.isoformat(),
-            remind_until=calendar.add(today, lead).isoformat() if lead.days else None,
-            submitted_before=calendar.subtract(today, rules.verification.within).isoformat(),
+            remind_until=policy.calendar.add(today, lead).isoformat() if lead.days else None,
+            submitted_before=before(rules.verification.within),
             first_level=policy.first_level().value,
-            since_before=since_before,
+            since_before={lv.level.value: before(lv.accept_within) for lv in policy.chain[:-1]},
             listed=tuple(level.level.value for level in policy.chain),
-            unlisted_before=calendar.subtract(today, policy.chain[-1].accept_within).isoformat(),
+            unlisted_before=before(policy.chain[-1].accept_within),
             major_at_once=rules.major_hazard.escalate_at_once,
             major_listed=rules.major_hazard.supervised_listing,
         )

@@ -7,12 +7,12 @@ itself with the rules then in force.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from domain.values import Category, Department, Severity, parse_enum
 from workflows.calendar import WorkingCalendar
 from workflows.routing import route
-from workflows.rules import Duration, EscalationLevel, Level, Rules, load_rules
+from workflows.rules import MOVE_KEY, Duration, EscalationLevel, Level, Rules, load_rules
 
 
 class Policy:
@@ -31,10 +31,29 @@ class Policy:
     def rule(self, text: str) -> str:
         return f"rules {self.version}: {text}"
 
+    def _moves(self, span: Duration) -> bool:
+        """Whether a period of ``span`` that ends on a rest day ends on the next working day
+        instead (民法典 第二百零三条; a working-day period always ends on a working day)."""
+        return (not span.working
+                and self.rules.model.calendar.calendar_day_periods_end_on_working_day)
+
     def _after(self, start: date, span: Duration, key: str) -> tuple[date, str]:
-        end = self.calendar.add(start, span)
-        note = self.calendar.fallback_note(start, end)
-        return end, self.rule(f"{key} = {span} after {start.isoformat()}{note}")
+        last = self.calendar.add(start, span)
+        end = self.calendar.on_or_after(last) if self._moves(span) else last
+        text = f"{key} = {span} after {start.isoformat()}"
+        if end != last:
+            text += (f"; {last.isoformat()} is not a working day: it ends on the next working "
+                     f"day, {end.isoformat()} ({MOVE_KEY})")
+        return end, self.rule(text + self.calendar.fallback_note(start, end))
+
+    def started_before(self, today: date, span: Duration) -> date:
+        """The day before which a period of ``span`` must have started to have ended before
+        ``today`` (the inverse of the due days above, for finding due cases exactly)."""
+        if self._moves(span):
+            # A moved period ends on a working day: it ended before today exactly when it
+            # ended by the last working day before today.
+            today = self.calendar.on_or_before(today - timedelta(days=1)) + timedelta(days=1)
+        return self.calendar.subtract(today, span)
 
     # -- deadlines ------------------------------------------------------------------------
 

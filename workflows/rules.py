@@ -33,6 +33,8 @@ from pydantic import (
 from domain.values import Category, Department, PlaceKind, Severity
 
 DEFAULT_RULES = "default_rules.toml"
+# The key that ends a period counted in calendar days on a working day (CalendarAdditions).
+MOVE_KEY = "calendar.calendar_day_periods_end_on_working_day"
 
 
 class RulesError(ValueError):
@@ -153,6 +155,9 @@ class Escalation(_Table):
 class CalendarAdditions(_Table):
     holidays: list[date] = Field(default_factory=list)
     workdays: list[date] = Field(default_factory=list)
+    # 民法典 第二百零三条: a period whose last day is a rest day ends on the next working day.
+    # Off when absent, so a rules file written before this key keeps its meaning.
+    calendar_day_periods_end_on_working_day: StrictBool = False
 
     @model_validator(mode="after")
     def _each_day_one_kind(self) -> CalendarAdditions:

@@ -19,7 +19,7 @@ from domain.clock import SystemClock
 from domain.timeutil import LOCAL_TZ, local_date
 from workflows.calendar import WorkingCalendar
 from workflows.escalation import tick
-from workflows.rules import load_rules
+from workflows.rules import MOVE_KEY, load_rules
 
 
 def escalate_due(
@@ -66,6 +66,10 @@ def check_rules(
                         for lv in model.escalation.chain)
     typer.echo(f"escalation chain: {chain}; the department decides within "
                f"{model.escalation.decide_within} of accepting")
+    moved = model.calendar.calendar_day_periods_end_on_working_day
+    typer.echo("a period in calendar days ending on a weekend or holiday ends "
+               + ("on the next working day" if moved else "on that day")
+               + f" ({MOVE_KEY} = {str(moved).lower()})")
     # Warns (on stderr) about this year or next if chinese-calendar does not know them yet,
     # and about days the file lists for a year it knows (the package's schedule wins).
     calendar = WorkingCalendar(model.calendar.holidays, model.calendar.workdays)

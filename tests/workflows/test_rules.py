@@ -22,8 +22,8 @@ def _with(old: str, new: str) -> bytes:
 
 def test_the_packaged_default_loads_with_a_versioned_digest():
     rules = load_rules()
-    assert rules.model.version == "2026.1"
-    assert rules.version.startswith("2026.1#") and len(rules.version) == len("2026.1#") + 8
+    assert rules.model.version == "2026.2"
+    assert rules.version.startswith("2026.2#") and len(rules.version) == len("2026.2#") + 8
     assert [lv.level.value for lv in rules.model.escalation.chain] == [
         "community_safety_office", "street_safety_office", "department"]
 
@@ -45,7 +45,7 @@ def test_durations_are_read(text, days, working):
 
 @pytest.mark.parametrize("content, named", [
     (_with('[deadlines]', '[deadlines]\ngenral = "7 working days"'), "deadlines.genral"),
-    (_with('version = "2026.1"', 'version = "2026.1"\nescalate_everything = true'),
+    (_with('version = "2026.2"', 'version = "2026.2"\nescalate_everything = true'),
      "escalate_everything"),
     (_with('[reminders]', '[reminders]\nevery = "1 working day"'), "reminders.every"),
     (_with('general = "7 working days"', 'general = "7 workdays"'), "deadlines.general"),
@@ -70,16 +70,18 @@ def test_durations_are_read(text, days, working):
     (_with('level = "street_safety_office"', 'level = "district_office"'), "district_office"),
     (_with('accept_within = "3 working days"', 'accept_within = "3 weeks"'), "3 weeks"),
     (_with('holidays = []', 'holidays = ["2027-02-30"]'), "calendar.holidays"),
-    (_with('version = "2026.1"', ''), "missing key 'version'"),
+    (_with('version = "2026.2"', ''), "missing key 'version'"),
     # a day listed as both a holiday and a make-up working day: which did the file mean?
     (_with('holidays = []\nworkdays = []', 'holidays = ["2027-01-01"]\nworkdays = ["2027-01-01"]'),
      "calendar: 2027-01-01 is listed under both holidays and workdays"),
     # the version starts every rule recorded on an event, kept for ever
-    (_with('version = "2026.1"', 'version = "2026.1\\u001b[31m"'),
-     "version = '2026.1\\x1b[31m': U+001B is a control character"),
+    (_with('version = "2026.2"', 'version = "2026.2\\u001b[31m"'),
+     "version = '2026.2\\x1b[31m': U+001B is a control character"),
     # TOML has booleans; "no" must not quietly read as true
     (_with('escalate_at_once = true', 'escalate_at_once = "no"'),
      "major_hazard.escalate_at_once = 'no': Input should be a valid boolean"),
+    (_with('periods_end_on_working_day = true', 'periods_end_on_working_day = "yes"'),
+     "calendar.calendar_day_periods_end_on_working_day = 'yes': Input should be a valid boolean"),
     (b"version = [", "not valid TOML"),
 ])
 def test_a_bad_rules_file_is_refused_with_the_key_and_value_named(content, named):
@@ -116,7 +118,7 @@ def test_a_missing_rules_file_is_named(tmp_path):
 
 def test_the_rules_file_in_settings_is_the_one_used(tmp_path):
     path = tmp_path / "rules.toml"
-    path.write_bytes(_with('version = "2026.1"', 'version = "site-7"').replace(
+    path.write_bytes(_with('version = "2026.2"', 'version = "site-7"').replace(
         b'gas_safety = "urban_management"', b'gas_safety = "fire"'))
     cases = open_cases(Settings(sqlite_path=tmp_path / "h.db", rules_file=path))
     try:
@@ -165,7 +167,9 @@ def test_a_notice_window_skips_the_spring_festival_and_counts_its_make_up_day():
     # Thursday 12 February 2026: Friday 13 and Saturday 14 (a make-up working day) count,
     # 15-23 February are the holiday, Tuesday 24 is the third working day.
     assert Policy().notice_due(date(2026, 2, 12))[0] == date(2026, 2, 24)
-    assert Policy().decision_due(date(2026, 2, 12))[0] == date(2026, 3, 14)  # calendar days
+    # 30 calendar days end on Saturday 14 March, so on Monday 16 (calendar.calendar_day_
+    # periods_end_on_working_day)
+    assert Policy().decision_due(date(2026, 2, 12))[0] == date(2026, 3, 16)
 
 
 def test_rules_check_from_the_command_line(tmp_path, monkeypatch, capsys):
@@ -191,6 +195,13 @@ def test_rules_check_from_the_command_line(tmp_path, monkeypatch, capsys):
     assert "escalation chain: community_safety_office (2 working days) ->" in out
     assert "notice within 3 working days of a report" in out
     assert "the department decides within 30 calendar days of accepting" in out
+    assert ("a period in calendar days ending on a weekend or holiday ends on the next working "
+            "day (calendar.calendar_day_periods_end_on_working_day = true)") in out
+    older = tmp_path / "older.toml"
+    older.write_bytes(_with("calendar_day_periods_end_on_working_day = true", ""))
+    code, out, _ = hazardflow("rules", "check", str(older))
+    assert code == 0 and ("ends on that day "
+                          "(calendar.calendar_day_periods_end_on_working_day = false)") in out
     bad = tmp_path / "bad.toml"
     bad.write_bytes(_with('unreported_small_works = "housing"', 'unreported_small_works = "x"'))
     code, _, err = hazardflow("rules", "check", str(bad))
