@@ -12,16 +12,20 @@ import io
 import json
 import unicodedata
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
+from rich.measure import Measurement
 from rich.table import Table
-from rich.text import Text
 
 from domain.errors import DomainError
 from projections.display import not_a_formula, visible
 from projections.report import Column, Report
+from projections.texttable import NATURAL_LIMIT, TextTable, drawing
 from projections.vocab import label
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FORMATS = ("table", "csv", "xlsx", "json")
 LANGS = ("zh", "en")
@@ -58,32 +62,46 @@ def render(report: Report, fmt: str, lang: str) -> bytes:
     return {"table": _table_text, "csv": _csv, "xlsx": _xlsx, "json": _json}[fmt](report, lang)
 
 
-def rich_table(report: Report, lang: str) -> Table:
+def rich_table(report: Report, lang: str) -> TextTable:
+    """``report`` as a terminal table: rich's, written fast by ``print_table``."""
     basis = report.basis if lang == "en" else {"recorded": "按记录时间", "occurred": "按发生时间",
                                                "current": "当前"}.get(report.basis, report.basis)
-    table = Table(title=f"{report.title(lang)} — {report.as_of.isoformat()} ({basis})")
-    for column in report.columns:
-        table.add_column(column.heading(lang), justify="right" if column.kind in (
-            "int", "float", "rate") else "left")
-    for row in report.rows:
-        # Text, not str: a cell is shown as typed, never read as rich markup ("[/b]" in a
-        # description would stop the whole report with a markup error).
-        table.add_row(*(Text(visible(text(c, v, lang))) for c, v in zip(report.columns, row)))
-    return table
+    return TextTable(
+        f"{report.title(lang)} — {report.as_of.isoformat()} ({basis})",
+        tuple(column.heading(lang) for column in report.columns),
+        tuple("right" if column.kind in ("int", "float", "rate") else "left"
+              for column in report.columns),
+        [tuple(visible(text(c, v, lang)) for c, v in zip(report.columns, row))
+         for row in report.rows])
 
 
-def print_table(table: Table, file: Any = None, terminal: bool | None = None) -> None:
-    """Print ``table`` no narrower than its natural width.
+def print_table(table: Table | TextTable, file: Any = None, terminal: bool | None = None) -> None:
+    """Print ``table`` no narrower than its natural width (see ``show``)."""
+    from rich.console import Console
+
+    show(Console(file=file, force_terminal=terminal, color_system=None if file else "auto"),
+         table)
+
+
+def show(console: Console, table: Table | TextTable) -> None:
+    """Print ``table`` on ``console`` no narrower than its natural width.
 
     A report is a wide sheet (the ledger has 24 columns): squeezed into an 80-column terminal
     every cell becomes "…". At its natural width the terminal wraps lines instead, or the
-    reader scrolls it with ``less -S``; nothing is cut off.
+    reader scrolls it with ``less -S``; nothing is cut off. A ``TextTable`` is written by
+    ``projections.texttable`` where it can be, as rich would write it, else by rich.
     """
-    from rich.console import Console
-    from rich.measure import Measurement
-
-    console = Console(file=file, force_terminal=terminal, color_system=None if file else "auto")
-    natural = Measurement.get(console, console.options.update_width(100_000), table).maximum
+    if isinstance(table, TextTable):
+        drawn = drawing(console, table)
+        if drawn is not None:
+            console.width = max(console.width, drawn.width)
+            # Not cropped: no line is wider than the console, and cropping would measure
+            # every line again.
+            console.print(drawn, crop=False)
+            return
+        table = table.__rich__()
+    natural = Measurement.get(console, console.options.update_width(NATURAL_LIMIT),
+                              table).maximum
     console.width = max(console.width, natural)
     console.print(table)
 
