@@ -28,7 +28,6 @@ three alike. Results in ``benchmarks/results/load_split.md``.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import statistics
@@ -53,6 +52,7 @@ from benchmarks.bench_load import (
     free_port,
     machine_busy_seconds,
     postgres_pids,
+    run_clients,
 )
 
 RESULTS = ROOT / "benchmarks" / "results" / "load_split.md"
@@ -126,11 +126,11 @@ def _drive_server(variant: str, schema: str, tokens: dict[str, str],
         cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_up(port)
-        asyncio.run(drive("warm", port, tokens, args.clients, 2.0, 10_000))
+        run_clients(drive("warm", port, tokens, args.clients, 2.0, 10_000))
         srv, pg = descendants(server.pid), postgres_pids()
         before = (cpu_seconds(srv), cpu_seconds(pg), time.process_time(),
                   machine_busy_seconds())
-        tally, seconds = asyncio.run(drive("timed", port, tokens, args.clients, args.duration,
+        tally, seconds = run_clients(drive("timed", port, tokens, args.clients, args.duration,
                                            10_000_000))
         after = (cpu_seconds(srv), cpu_seconds(pg), time.process_time(),
                  machine_busy_seconds())
