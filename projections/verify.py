@@ -284,7 +284,7 @@ class Verifier:
             for n in page:
                 try:
                     fields = decode_state(self._mapper, n.state)
-                except Exception:  # noqa: BLE001 - an unreadable record names nothing
+                except Exception:  # noqa: BLE001, S112 - an unreadable record names nothing
                     continue
                 numbers.setdefault(str(fields.get("case_id")), str(fields.get("number")))
                 unnamed.discard(str(fields.get("case_id")))
