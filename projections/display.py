@@ -7,7 +7,9 @@ through another door, still hold them, and every report must still render. So ea
 neutralises what would otherwise act instead of being read:
 
 - a terminal: an ESC starts a control sequence (clear the screen, rewrite a line, set the
-  window title), a CR overwrites the line it ends. Shown as a visible symbol (␛, ␍).
+  window title), a CR overwrites the line it ends. Shown as a visible symbol (␛, ␍); a
+  CR before a line feed is a line break sent by a web form and shown as one. A tab in a
+  table cell becomes the spaces to the next tab stop.
 - XLSX: XML 1.0 cannot hold most control characters; openpyxl refuses the cell and the
   whole export fails. Shown as the same symbols.
 - a cell beginning with ``=``, ``+``, ``-`` or ``@`` is a formula to Excel (CSV formula
@@ -17,6 +19,8 @@ neutralises what would otherwise act instead of being read:
 """
 
 from __future__ import annotations
+
+from rich.cells import cell_len
 
 # C0 controls except tab and line feed, DEL: the Unicode "control pictures" (U+2400 block)
 # keep them visible and tell which one it was. C1 controls, U+FFFE and U+FFFF (not
@@ -31,8 +35,42 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV inject
 
 
 def visible(value: str) -> str:
-    """``value`` with every control character replaced by a symbol that shows it."""
+    """``value`` with every control character replaced by a symbol that shows it.
+
+    A CR before a line feed is part of the line break, not a control: a browser's form
+    sends every line break of a textarea as CRLF (Open311 intake, web clients), and the log
+    keeps it so. Shown as ␍ it would end every line of such a description.
+    """
+    if "\r\n" in value:
+        value = value.replace("\r\n", "\n")
     return value.translate(_VISIBLE)
+
+
+def on_terminal(value: str) -> str:
+    """``visible(value)`` with each tab as the spaces to the next tab stop (every 8 columns,
+    a CJK character two of them), as a terminal shows it.
+
+    A table cell cannot hold a tab as one: rich measured a tab as no width and then
+    expanded it, so "住\t所" came out as "住 …" over two lines, and the whole report took
+    rich's slow layout.
+    """
+    value = visible(value)
+    if "\t" not in value:
+        return value
+    return "\n".join(map(_expand_tabs, value.split("\n")))
+
+
+def _expand_tabs(line: str, stop: int = 8) -> str:
+    out: list[str] = []
+    column = 0
+    for number, part in enumerate(line.split("\t")):
+        if number:
+            pad = stop - column % stop
+            out.append(" " * pad)
+            column += pad
+        out.append(part)
+        column += cell_len(part)
+    return "".join(out)
 
 
 def not_a_formula(value: str) -> str:

@@ -19,7 +19,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from domain.errors import DomainError
-from projections.display import not_a_formula, visible
+from projections.display import not_a_formula, on_terminal, visible
 from projections.report import Column, Report
 from projections.texttable import NATURAL_LIMIT, TextTable, drawing
 from projections.vocab import label
@@ -71,7 +71,7 @@ def rich_table(report: Report, lang: str) -> TextTable:
         tuple(column.heading(lang) for column in report.columns),
         tuple("right" if column.kind in ("int", "float", "rate") else "left"
               for column in report.columns),
-        [tuple(visible(text(c, v, lang)) for c, v in zip(report.columns, row))
+        [tuple(on_terminal(text(c, v, lang)) for c, v in zip(report.columns, row))
          for row in report.rows])
 
 

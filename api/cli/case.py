@@ -20,7 +20,7 @@ from api.schemas.commands import TRIGGER_BODIES, ReportIn, sane_year
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
 from domain.values import Actor, Category, PartyRole, PlaceKind, Severity
-from projections.display import visible
+from projections.display import on_terminal, visible
 from workflows import lifecycle
 
 # Triggers with a command of their own, and the engine's (run by `hazardflow escalate-due`
@@ -229,7 +229,7 @@ def _summary(case: Any) -> Table:
         ("rework", str(case.rework_count)),
     ]
     for key, value in rows:
-        table.add_row(key, Text(visible(value)))  # as typed: not rich markup, no escapes
+        table.add_row(key, Text(on_terminal(value)))  # as typed: not rich markup, no escapes
     return table
 
 

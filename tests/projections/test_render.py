@@ -132,6 +132,24 @@ def test_the_terminal_table_shows_markup_as_typed_and_escapes_as_symbols():
     assert "清屏␛[2J响铃␇回车␍覆盖" in shown
 
 
+def test_a_line_break_sent_by_a_web_form_is_a_line_break_and_a_lone_cr_stays_visible():
+    # A browser sends a textarea's line breaks as CRLF, and the log keeps them as typed:
+    # shown as ␍ at the end of every line of the description before.
+    report = Report("ledger", "Hazard ledger", "隐患排查治理台账",
+                    (Column("description", "Description", "隐患描述"),),
+                    [("楼道堆物\r\n电动车飞线充电",), ("回车\r覆盖",)], date(2026, 3, 31),
+                    "occurred")
+    shown = render(report, "table", "en").decode("utf-8")
+    assert shown.count("␍") == 1  # the lone CR, which would overwrite its line
+    lines = [line for line in shown.splitlines() if "楼道堆物" in line or "电动车" in line]
+    assert len(lines) == 2 and "电动车" not in lines[0]
+    sheet = load_workbook(io.BytesIO(render(report, "xlsx", "en"))).active
+    assert sheet.cell(row=2, column=1).value == "楼道堆物\n电动车飞线充电"
+    assert sheet.cell(row=3, column=1).value == "回车␍覆盖"
+    rows = list(csv.reader(io.StringIO(render(report, "csv", "en").decode("utf-8"), newline="")))
+    assert rows[1] == ["楼道堆物\r\n电动车飞线充电"]  # CSV keeps the text as typed
+
+
 def test_xlsx_never_walks_the_sheet_once_per_row(monkeypatch):
     # Each row asked openpyxl for the sheet's last row, a walk over every cell so far: a
     # 3,000-case ledger took 9 s, the 16,507-event audit trail of that store 4 min 21 s,

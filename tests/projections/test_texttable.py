@@ -122,6 +122,21 @@ def test_text_rich_would_lay_out_otherwise_is_left_to_rich(cell):
     assert written(table, FILE) == written(table.__rich__(), FILE)
 
 
+def test_a_typed_tab_is_spaces_to_the_next_tab_stop_and_the_table_stays_fast():
+    # rich measured a tab as no width, then expanded it: "住\t所" was "住 …" over two lines,
+    # and one such description sent the whole report to rich's slow layout.
+    report = Report("ledger", "Hazard ledger", "隐患排查治理台账",
+                    (Column("description", "Description", "隐患描述"), Column("n", "N", "数", "int")),
+                    [("住\t所", 1), ("abcdefgh\tX\nd\te", 2), ("\t缩进", 3)],
+                    date(2026, 3, 31), "occurred")
+    table = rich_table(report, "zh")
+    assert [row[0] for row in table.rows] == [
+        "住" + " " * 6 + "所", "abcdefgh" + " " * 8 + "X\nd" + " " * 7 + "e", " " * 8 + "缩进"]
+    assert_as_rich(report)
+    shown = render(report, "table", "en").decode("utf-8")
+    assert "住      所" in shown and "…" not in shown and "\t" not in shown
+
+
 def test_a_row_short_of_cells_is_left_to_rich():
     table = TextTable("t", ("a", "b"), ("left", "left"), [("x",)])
     assert drawing(FILE(), table) is None
