@@ -304,14 +304,14 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
     grids_of: dict[str, set[str]] = defaultdict(set)
     for actor_id, role, unit, grid, community, trigger, n in actions:
         grids_of[community].add(grid)
-        for key in (("street", "all"), ("community", community), ("grid", grid)):
+        for key in (("street", _street(community)), ("community", community), ("grid", grid)):
             units[key].actions[trigger] += int(n)
         people[(actor_id, role, unit)].actions[trigger] += int(n)
         if role == "department_officer":
             units[("department", unit)].actions[trigger] += int(n)
     waiting_on: dict[tuple[str, str], list[bool]] = defaultdict(list)  # (role, unit) -> slow?
     for grid, community, role, unit, assigned, due, done_at, done_by, done_unit, trigger in tasks:
-        keys = [("street", "all"), ("community", community), ("grid", grid)]
+        keys = [("street", _street(community)), ("community", community), ("grid", grid)]
         if role == "department_officer":
             keys.append(("department", unit))
         late = bool(due) and due < today
@@ -354,6 +354,12 @@ def _count_task(t: _Tally, role: str, assigned: str, due: str | None, done_at: s
         t.days.append(_days(assigned, done_at))  # type: ignore[union-attr]
 
 
+def _street(community: str) -> str:
+    """``YS-C01`` -> ``YS``: the street's row is its own unit, so the API's scope (units
+    nest by prefix) shows it to that street's roles, and to no other street's."""
+    return community.split("-", 1)[0]
+
+
 def _days(start: str, end: str) -> float:
     span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
     return span.total_seconds() / 86400
@@ -361,9 +367,8 @@ def _days(start: str, end: str) -> float:
 
 def _ordered(units: dict[tuple[str, str], _Tally], people: dict[tuple[str, str, str], _Tally],
              grids_of: dict[str, set[str]]) -> list[tuple[Any, ...]]:
-    rows = []
-    if ("street", "all") in units:
-        rows.append(units[("street", "all")].row("street", "all", None, None, True))
+    rows = [units[("street", s)].row("street", s, None, None, True)
+            for s in sorted(k[1] for k in units if k[0] == "street")]
     communities = sorted(k[1] for k in units if k[0] == "community")
     for community in communities:
         rows.append(units[("community", community)].row("community", community, None, None,

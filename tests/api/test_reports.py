@@ -73,3 +73,21 @@ def test_reports_are_scoped_and_dated(three_cases: Api) -> None:
     units = {r["unit"] for r in three_cases.get("/api/accountability", "grid_worker-x")
              .json()["rows"]}
     assert units <= {"YS-C01-G02"}
+
+
+@pytest.mark.parametrize("who,streets", [
+    ("street_supervisor", ["YS"]), ("leader", ["YS"]), ("auditor", ["YS"]), ("admin", ["YS"]),
+    ("leader-x", []), ("safety_officer", []), ("grid_worker", []), ("department_officer", []),
+])
+def test_the_streets_accountability_row_is_shown_to_that_street(three_cases: Api, who: str,
+                                                                 streets: list[str]) -> None:
+    """The street's own row was keyed "all" and so lay in nobody's territory: a street
+    supervisor asking for level=street got no rows, though `hazardflow report
+    accountability` shows it. It is now the row of street YS, for YS's roles only."""
+    rows = three_cases.get("/api/accountability", who, level="street").json()["rows"]
+    assert [r["unit"] for r in rows] == streets
+    if streets:
+        community = three_cases.get("/api/accountability", who, level="community",
+                                    unit="YS-C01").json()["rows"][0]
+        assert rows[0]["actions"] == community["actions"] == 7
+

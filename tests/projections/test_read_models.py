@@ -146,7 +146,7 @@ def test_accountability_waiting_slow_and_rollups(cases, clock):
     tick(cases)  # the tick records the same judgement; nothing changes here
     assert "VerificationOverdue" in [type(e).__name__ for e in cases.history(verifying)]
     rows = {(r[0], r[1], r[2]): r for r in read(cases, "accountability").rows}
-    street = rows[("street", "all", None)]
+    street = rows[("street", "YS", None)]
     assert street[6:10] == (3, 3, 1, 0)
     assert rows[("community", "YS-C01", None)][6:10] == street[6:10]
     assert rows[("grid", "YS-C01-G01", None)][6:10] == street[6:10]
