@@ -160,6 +160,7 @@ CHANGE_COLUMNS = (
     Column("place_id", "Place id", "场所编号"),
     Column("place", "Place", "场所"),
     Column("community", "Community", "社区"),
+    Column("grid", "Grid", "网格"),
     Column("from_grade", "From", "原等级", vocab="grade"),
     Column("to_grade", "To", "新等级", vocab="grade"),
     Column("number", "Because of case", "相关案件"),
@@ -191,9 +192,10 @@ def query(db: Db, filters: RiskFilter | None = None, *, as_of: date,
                     for c, v in sorted(counts.items())]
             columns = COMMUNITY_COLUMNS
         elif f.view == "changes":
-            rows = [(local_day(at), pid, name, community, old, new, number, trigger)
-                    for at, pid, name, community, old, new, number, trigger in tx.execute(
-                        "SELECT c.changed_at, c.place_id, p.place_name, p.community, "
+            rows = [(local_day(at), pid, name, community, grid, old, new, number, trigger)
+                    for at, pid, name, community, grid, old, new, number, trigger
+                    in tx.execute(
+                        "SELECT c.changed_at, c.place_id, p.place_name, p.community, p.grid, "
                         "c.from_grade, c.to_grade, c.number, c.trigger_name "
                         "FROM risk_changes c JOIN risk_places p ON p.place_id = c.place_id "
                         f"WHERE {clause} ORDER BY c.place_id, c.changed_at, c.seq", params)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories as f
-from tests.api.conftest import Api
+from tests.api.conftest import Api, place_body
 from tests.api.test_errors import assert_problem
 
 
@@ -91,3 +91,21 @@ def test_the_streets_accountability_row_is_shown_to_that_street(three_cases: Api
                                     unit="YS-C01").json()["rows"][0]
         assert rows[0]["actions"] == community["actions"] == 7
 
+
+def test_a_grid_sees_the_risk_changes_of_its_own_places_only(three_cases: Api) -> None:
+    """view=changes rows carried no grid, so they were taken for a per-community figure:
+    a grid worker read every place of the community, with its case numbers, though each
+    of those cases answers them 404."""
+    other = three_cases.post("/api/cases", "grid_worker-x", {
+        "place": place_body(4, grid="YS-C01-G02"), "category": "gas_safety",
+        "description": "煤气罐放在楼道"})
+    assert other.status_code == 201, other.text
+
+    def places(who: str) -> set[str]:
+        rows = three_cases.get("/api/risk", who, view="changes").json()["rows"]
+        return {r["place_id"] for r in rows}
+
+    assert places("grid_worker") == {"P-0001", "P-0002", "P-0003"}
+    assert places("grid_worker-x") == {"P-0004"}
+    assert places("safety_officer") == places("leader") == {"P-0001", "P-0002", "P-0003",
+                                                            "P-0004"}

@@ -102,7 +102,7 @@ def test_risk_grades_and_their_history(cases, clock):
     cases.close(general, fire_officer, closing_reason="enforced")
     assert grades() == {"P-0001": "green"}
     changes = read(cases, "risk", RiskFilter(view="changes")).rows
-    assert [(r[4], r[5], r[7]) for r in changes] == [
+    assert [(r[5], r[6], r[8]) for r in changes] == [
         ("green", "yellow", "report"), ("yellow", "red", "report"),
         ("red", "yellow", "dismiss"), ("yellow", "red", "refuse"), ("red", "green", "close")]
     assert read(cases, "risk", RiskFilter(view="communities")).rows == [("YS-C01", 0, 0, 1, 1)]
@@ -115,7 +115,7 @@ def test_grade_changes_name_the_case_by_its_number(cases):
     report(cases, 1, category="gas_safety", severity="major")
     for as_of in (None, date(2026, 3, 2)):
         changes = read(cases, "risk", RiskFilter(view="changes"), as_of=as_of)
-        assert [r[6] for r in changes.rows] == ["HZ-2026-000001", "HZ-2026-000002"]
+        assert [r[7] for r in changes.rows] == ["HZ-2026-000001", "HZ-2026-000002"]
 
 
 def test_stats_count_on_time_and_late_rectifications(cases, clock):
