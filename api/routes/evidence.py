@@ -96,6 +96,8 @@ def attach_evidence(
                           [(f.filename or "upload", f.file) for f in files], note=note,
                           command_id=idempotency_key, expected_version=if_match)
     response.headers["ETag"] = f'"{result.version}"'
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     out = CommandOut.of(result)
     return AttachedOut(**out.model_dump(), evidence=[
         EvidenceOut(**r.as_dict(), url=f"/api/evidence/{r.sha256}") for r in refs])

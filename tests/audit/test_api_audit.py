@@ -110,3 +110,21 @@ def test_one_file_sent_twice_in_an_upload_leaves_the_record_verifiable(api: Api)
     upload(api, case, "grid_worker", ("b.jpg", JPEG, "image/jpeg"))
     assert api.get(url.replace(url[-64:], hashlib.sha256(JPEG).hexdigest()),
                    "grid_worker").content == JPEG
+
+
+def test_an_upload_repeated_with_its_idempotency_key_says_it_is_a_replay(api: Api):
+    """The upload repeated with its Idempotency-Key recorded nothing, as it should, but
+    answered without the Idempotent-Replayed header every other command sends, so a phone
+    retrying over a bad network could not tell its photo was already on the record."""
+    case = api.report()["case_id"]
+
+    def send():  # type: ignore[no-untyped-def]
+        return api.client.post(f"/api/cases/{case}/evidence", files=[("files", ("a.jpg", JPEG))],
+                               headers=api.auth("grid_worker", **{"Idempotency-Key": "p-1"}))
+
+    first, again = send(), send()
+    assert (first.status_code, again.status_code) == (201, 201), again.text
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and again.headers["ETag"] == '"2"'
+    assert len(api.cases.history(case)) == 2  # the report and one attach
