@@ -111,6 +111,14 @@ def require_visible(actor: Actor, case: Any, ref: str | None = None) -> None:
         raise OutOfScope(case.id if ref is None else str(ref).strip())
 
 
+def require_named_visible(actor: Actor, cases: Any, params: Mapping[str, Any]) -> None:
+    """A command naming another case (a dismissal's ``duplicate_of``) may name only one in
+    the caller's territory; another is answered as not found, as it would be if asked for."""
+    ref = str(params.get("duplicate_of") or "").strip()
+    if ref:
+        require_visible(actor, cases.get_case(ref), ref)
+
+
 def require_may_report_at(actor: Actor, grid: str, community: str) -> None:
     """A reporter files hazards only inside the territory they patrol."""
     check_place(grid, community)

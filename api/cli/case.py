@@ -148,6 +148,7 @@ def act(
     body = TRIGGER_BODIES[trigger].model_validate(options)
     params = {k: v for k, v in body.params().items() if k != "occurred_at"}
     case_id = in_scope(case, actor)
+    scopes.require_named_visible(actor, service(), params)
     with scopes.duplicates_told_in_scope(actor, service()):  # a reopening may find one
         result = service().act(case_id, trigger, actor,
                                occurred_at=parse_instant(occurred_at),

@@ -91,9 +91,11 @@ def _act(command: CommandContext, actor: Actor, ref: str, trigger: str,
          body: CommandIn) -> CommandResult:
     cases = command.cases
     case_id = command.places.require_visible(cases, actor, ref)  # may read: in the thread
+    params = body.params()
+    scopes.require_named_visible(actor, cases, params)
     with scopes.duplicates_told_in_scope(actor, cases):  # a reopening may find one
         return cases.act(case_id, trigger, actor, expected_version=command.if_match,
-                         command_id=command.idempotency_key, **body.params())
+                         command_id=command.idempotency_key, **params)
 
 
 def body_optional(body_model: type[CommandIn]) -> bool:

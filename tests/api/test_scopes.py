@@ -9,6 +9,7 @@ from api.accounts import Accounts
 from domain.errors import DomainError
 from domain.values import Actor
 from tests import factories as f
+from tests.api.conftest import Api, place_body
 from workflows.service import HazardCases
 
 
@@ -71,3 +72,30 @@ def test_remembered_places_still_follow_escalations_for_departments(
         places.require_visible(cases, Actor("x", "grid_worker", "YS-C01-G02"), str(case_id))
     number = cases.get_case(case_id).number
     assert places.require_visible(cases, f.street_supervisor, number) == case_id
+
+
+def test_a_duplicate_named_outside_the_callers_territory_is_answered_as_unknown(
+        api: Api) -> None:
+    """A safety officer of YS-C01 could dismiss a case as a duplicate of a case in YS-C02,
+    which answers them 404 everywhere else: the dismissal went through (or named the other
+    case's state, "HZ-2026-000002 is closed (rectified)"), telling them it existed."""
+    mine = api.report(1)["number"]
+    elsewhere = api.post("/api/cases", "property_staff-x", {
+        "place": place_body(2, grid="YS-C02-G01", community="YS-C02"),
+        "category": "flying_wire_charging", "description": "楼道飞线充电"})
+    assert elsewhere.status_code == 201, elsewhere.text
+    other = elsewhere.json()["number"]
+
+    def dismiss(duplicate_of: str):  # type: ignore[no-untyped-def]
+        return api.post(f"/api/cases/{mine}/dismiss", "safety_officer", {
+            "closing_reason": "duplicate", "reason": "重复上报", "duplicate_of": duplicate_of})
+
+    unknown = dismiss("HZ-2026-000099")
+    hidden = dismiss(other)
+    assert (hidden.status_code, hidden.json()["detail"]) == (404, f"no hazard case {other}")
+    assert unknown.status_code == 404
+    assert api.get(f"/api/cases/{mine}", "safety_officer").json()["state"] == "found"
+    in_my_community = api.post("/api/cases", "grid_worker-x", {
+        "place": place_body(3, grid="YS-C01-G02"), "category": "flying_wire_charging",
+        "description": "楼道飞线充电"}).json()["number"]
+    assert dismiss(in_my_community).status_code == 200

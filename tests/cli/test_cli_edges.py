@@ -107,6 +107,19 @@ def test_a_case_outside_the_callers_territory_is_answered_as_unknown(run, tmp_pa
                                 "--party-name", "王", "--party-role", "landlord").stdout
 
 
+def test_a_duplicate_named_outside_the_callers_territory_is_answered_as_unknown(run):
+    """`case act ... dismiss --duplicate-of` naming another community's case closed the
+    officer's case against it (or named its state), as over HTTP: now "no hazard case"."""
+    report(run, token(run, "li", "grid_worker", "YS-C01-G01"))  # HZ-2026-000001
+    report(run, token(run, "qian", "grid_worker", "YS-C02-G01"), "P2", "YS-C02-G01",
+           "YS-C02")  # HZ-2026-000002, outside chen's community
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    refused(run("case", "act", "HZ-2026-000001", "dismiss", "--token", so, "--closing-reason",
+                "duplicate", "--reason", "重复", "--duplicate-of", "HZ-2026-000002", ok=False),
+            "no hazard case HZ-2026-000002")
+    assert "found" in run("case", "show", "HZ-2026-000001").stdout.splitlines()[0]
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (("--place-id", "P 1 !"), ("place.id: String should match pattern "
                                "'^[A-Za-z0-9][A-Za-z0-9_.:-]*$'")),
