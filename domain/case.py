@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -90,35 +90,78 @@ def _check_times(act: Act, not_before: str | None) -> None:
 class HazardCase(Chained, Aggregate):
     """A hazard case. State lives in attributes assigned by ``domain.events``.
 
-    No class-level annotations here: eventsourcing would read them as constructor fields.
-    The attributes (number, state, place, category, severity, deadline, department, ...)
-    are assigned by ``Reported.apply`` and ``reset_cycle``. ``Chained`` links every new
-    event to the previous one by hash (``domain.chain``).
+    No class-level annotations at run time: eventsourcing would read them as constructor
+    fields (a dataclass ``__init__``, and so the created event's fields). The attributes
+    (number, state, place, category, severity, deadline, department, ...) are assigned by
+    ``Reported.apply`` and ``reset_cycle``; they are declared for the type checker only,
+    under ``TYPE_CHECKING``, which never runs. ``Chained`` links every new event to the
+    previous one by hash (``domain.chain``).
     """
+
+    if TYPE_CHECKING:
+        # Assigned by Reported.apply, and on every event by CaseEvent.apply.
+        number: str
+        state: str
+        place: dict[str, str]
+        category: str
+        severity: str
+        description: str
+        evidence: list[dict[str, Any]]
+        reported_by: dict[str, str]
+        found_at: str
+        last_occurred_at: str
+        recurrence_count: int
+        cycles: list[dict[str, Any]]
+        cycle_started_version: int
+        rework_count: int
+        enforcement: list[dict[str, str]]
+        comments: int
+        # One cycle's, assigned by reset_cycle.
+        party: dict[str, str] | None
+        deadline: str | None
+        notified_at: str | None
+        department: str | None
+        refused: bool
+        escalated_at: str | None
+        escalation_accepted: bool
+        measures: str | None
+        submitted_by: str | None
+        submitted_at: str | None
+        verified_by: str | None
+        verified_at: str | None
+        closing_reason: str | None
+        closed_at: str | None
+        duplicate_of: str | None
+        extensions: int
+        reminded_for: str | None
+        missed_deadline: str | None
+        verification_flagged_for: str | None
+        escalation_level: dict[str, str] | None
+        supervised: bool
 
     def reset_cycle(self) -> None:
         """Clear what belongs to one cycle of the case (a reopen starts a new one)."""
-        self.party: dict[str, str] | None = None
+        self.party = None
         self.deadline = None
-        self.notified_at: str | None = None
+        self.notified_at = None
         self.department = None
         self.refused = False
-        self.escalated_at: str | None = None
+        self.escalated_at = None
         self.escalation_accepted = False
-        self.measures: str | None = None
+        self.measures = None
         self.submitted_by = None
-        self.submitted_at: str | None = None
-        self.verified_by: str | None = None
-        self.verified_at: str | None = None
+        self.submitted_at = None
+        self.verified_by = None
+        self.verified_at = None
         self.closing_reason = None
-        self.closed_at: str | None = None
-        self.duplicate_of: str | None = None
+        self.closed_at = None
+        self.duplicate_of = None
         self.extensions = 0
         # Kept by the deadline and escalation tick (``workflows.escalation``).
-        self.reminded_for: str | None = None
-        self.missed_deadline: str | None = None
-        self.verification_flagged_for: str | None = None
-        self.escalation_level: dict[str, str] | None = None
+        self.reminded_for = None
+        self.missed_deadline = None
+        self.verification_flagged_for = None
+        self.escalation_level = None
         self.supervised = False
 
     # -- creation -------------------------------------------------------------------------

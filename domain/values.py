@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.errors import DomainError
 
@@ -85,12 +85,15 @@ class EnforcementMeasure(str, Enum):
     SUSPENSION = "suspension"
 
 
-def parse_enum(enum: type[Enum], value: Any, what: str) -> Any:
+E = TypeVar("E", bound=Enum)
+
+
+def parse_enum(enum: type[E], value: Any, what: str) -> E:
     """The member of ``enum`` named by ``value``, or a DomainError listing the choices."""
     try:
         return enum(value)
     except ValueError:
-        choices = ", ".join(m.value for m in enum)  # type: ignore[attr-defined]
+        choices = ", ".join(m.value for m in enum)
         raise DomainError(f"unknown {what} {value!r}; expected one of: {choices}") from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -193,3 +194,15 @@ def test_replaying_the_events_gives_the_same_state() -> None:
     for event in events:
         replayed = event.mutate(replayed)
     assert vars(replayed) == vars(case)
+
+
+def test_the_attributes_declared_for_the_type_checker_are_not_fields() -> None:
+    # HazardCase declares its attributes under TYPE_CHECKING only: eventsourcing would make
+    # a class-level annotation a dataclass field, changing the constructor and the events.
+    assert not HazardCase.__dict__.get("__annotations__")
+    assert not dataclasses.is_dataclass(HazardCase)
+    assert {f.name for f in dataclasses.fields(ev.Reported)} == {
+        "originator_id", "originator_version", "originator_topic", "timestamp",
+        "content_hash", "previous_hash", "trigger", "state", "actor", "occurred_at",
+        "recorded_at", "reason", "number", "place", "category", "severity", "description",
+        "evidence", "notice_due", "rule"}
