@@ -249,7 +249,7 @@ class AccountabilityFilter:
 
 COLUMNS = (
     Column("level", "Level", "层级", vocab="level"),
-    Column("unit", "Unit", "单位"),
+    Column("unit", "Unit", "单位", vocab="department"),  # a department officer's: 消防
     Column("actor", "Person", "人员"),
     Column("role", "Role", "角色", vocab="role"),
     Column("actions", "Actions", "操作次数", "int"),

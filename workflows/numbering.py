@@ -55,6 +55,7 @@ class CaseNumbers:
             with self._datastore.transaction(commit=True) as cursor:
                 cursor.execute(increment, (year,))
                 row = cursor.fetchone()
+        assert row is not None  # _seed made the year's row
         return format_number(year, row["last"])  # both stores' rows are keyed by name
 
     def _seed(self, year: int) -> None:

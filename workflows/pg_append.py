@@ -27,7 +27,7 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 FUNCTION = "hazardflow_append_events"
 
@@ -70,7 +70,7 @@ def install(recorder: Any) -> None:
     recorder.insert_events = _appender(recorder, call)
 
 
-def _appender(recorder: Any, call: SQL) -> Callable[..., Sequence[int] | None]:
+def _appender(recorder: Any, call: Composed) -> Callable[..., Sequence[int] | None]:
     library = recorder.insert_events
     datastore = recorder.datastore
 
@@ -78,7 +78,7 @@ def _appender(recorder: Any, call: SQL) -> Callable[..., Sequence[int] | None]:
     def insert_events(stored_events: Sequence[StoredEvent], **kwargs: Any
                       ) -> Sequence[int] | None:
         if kwargs or not stored_events:
-            return library(stored_events, **kwargs)  # type: ignore[no-any-return]
+            return library(stored_events, **kwargs)
         params = ([e.originator_id for e in stored_events],
                   [e.originator_version for e in stored_events],
                   [e.topic for e in stored_events], [e.state for e in stored_events])

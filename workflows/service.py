@@ -138,7 +138,7 @@ class HazardCases:
         text = str(ref).strip()
         if text.upper().startswith("HZ-"):
             try:
-                record = self.repository.get(case_number_id(text.upper()))
+                record: CaseNumber = self.repository.get(case_number_id(text.upper()))
             except AggregateNotFoundError:
                 raise CaseNotFound(text) from None
             return record.case_id
@@ -159,7 +159,7 @@ class HazardCases:
                 raise CaseNotFound(f"{ref} (not yet recorded at {as_of.isoformat()})")
             version = known[-1].originator_version
         try:
-            case = self.repository.get(case_id, version=version)
+            case: Aggregate | None = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             if version is None:
                 raise CaseNotFound(ref) from None
@@ -367,6 +367,7 @@ class HazardCases:
     def remind_deadline(self, ref: UUID | str, actor: Actor, **common: Any) -> CommandResult:
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "remind_deadline", act)
+            assert case.deadline is not None  # require_due: due only with a deadline set
             case.remind_deadline(act, self.policy.reminder_rule(date.fromisoformat(case.deadline)),
                                  self.policy.version)
 
@@ -431,6 +432,7 @@ class HazardCases:
                                   **common: Any) -> CommandResult:
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "flag_verification_overdue", act)
+            assert case.submitted_at is not None  # require_due: due only once submitted
             due, rule = self.policy.verification_due(local_day(case.submitted_at))
             case.flag_verification_overdue(act, due, case.place["community"], rule,
                                            self.policy.version)
@@ -553,7 +555,7 @@ class HazardCases:
 
     def _replay(self, actor: Actor, command_id: str, print_: str) -> CommandResult | None:
         try:
-            record = self.repository.get(command_record_id(actor.id, command_id))
+            record: CommandRecord = self.repository.get(command_record_id(actor.id, command_id))
         except AggregateNotFoundError:
             return None
         if record.fingerprint != print_:

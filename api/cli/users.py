@@ -100,7 +100,7 @@ def list_accounts(
 COLUMNS = (
     Column("name", "Name", "账号"),
     Column("role", "Role", "角色", vocab="role"),
-    Column("unit", "Unit", "单位"),
+    Column("unit", "Unit", "单位", vocab="department"),  # a department officer's: 消防
     Column("status", "Status", "状态", vocab="account_status"),
     Column("created_at", "Created at", "创建时间"),
     Column("token_issued_at", "Token issued at", "令牌签发时间"),

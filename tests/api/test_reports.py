@@ -3,6 +3,9 @@ as of a past day, as JSON, CSV or XLSX."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from tests import factories as f
@@ -109,3 +112,13 @@ def test_a_grid_sees_the_risk_changes_of_its_own_places_only(three_cases: Api) -
     assert places("grid_worker-x") == {"P-0004"}
     assert places("safety_officer") == places("leader") == {"P-0001", "P-0002", "P-0003",
                                                             "P-0004"}
+
+
+def test_a_department_is_named_in_chinese_in_the_unit_column(three_cases: Api) -> None:
+    """In Chinese, accountability's 单位 column showed the fire department's code, "fire",
+    on its department row and its officer's row, where the ledger and the board say 消防."""
+    zh = three_cases.get("/api/accountability", "leader", format="csv").text.lstrip("\ufeff")
+    units = {row[1] for row in csv.reader(io.StringIO(zh))}
+    assert "消防" in units and "fire" not in units and "YS-C01-G01" in units
+    en = three_cases.get("/api/accountability", "leader", lang="en").json()["rows"]
+    assert "fire" in {r["unit"] for r in en}  # English and JSON keep the code

@@ -356,6 +356,22 @@ def test_users_change_moves_an_account_to_another_grid_under_the_same_token(run)
             "no account named 'nobody'")
 
 
+def test_a_department_is_named_in_chinese_in_the_unit_columns(run):
+    """In Chinese, the 单位 column of `users list` and of the audit trail showed a
+    department officer's unit as its code, "fire", where the ledger says 消防."""
+    wu = token(run, "wu", "department_officer", "fire")
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    report(run, token(run, "li", "grid_worker", "YS-C01-G01"))
+    for trigger, *options in (("notify", "--party-name", "王", "--party-role", "landlord"),
+                              ("refuse", "--reason", "拒不整改")):
+        run("case", "act", "HZ-2026-000001", trigger, "--token", so, *options)
+    run("case", "act", "HZ-2026-000001", "accept_escalation", "--token", wu)
+    users = list(csv.reader(run("users", "list", "--format", "csv").stdout.splitlines()))
+    assert [r[2] for r in users[1:]] == ["YS-C01", "YS-C01-G01", "消防"]
+    audit = list(csv.reader(run("report", "audit", "--format", "csv").stdout.splitlines()))
+    assert "消防" in {r[7] for r in audit[1:]} and "fire" not in {r[7] for r in audit[1:]}
+
+
 def test_users_list_shows_every_account_by_name_with_filters_and_formats(run):
     token(run, "zhou", "grid_worker", "YS-C01-G02")
     token(run, "chen", "safety_officer", "YS-C01")
