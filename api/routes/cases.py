@@ -25,6 +25,7 @@ from api.schemas.cases import CaseOut, CommandOut, HistoryEntryOut
 from api.schemas.commands import TRIGGER_BODIES, CommandIn, ReportIn
 from api.schemas.common import problem_responses
 from api.threads import commands
+from domain.errors import DomainError
 from domain.values import Actor
 from workflows import lifecycle
 from workflows.service import CommandResult, HazardCases
@@ -147,10 +148,12 @@ def get_case(case: CaseRef, actor: ActorDep, cases: CasesDep, response: Response
                  description="the case as recorded at this instant (with an offset)")] = None,
              ) -> CaseOut:
     """The case now, at a version, or as recorded at ``as_of``. ``ETag`` is its version."""
+    if version is not None and as_of is not None:
+        raise DomainError("give a version or an as_of instant, not both")
     current = cases.get_case(case)
     scopes.require_visible(actor, current, case)
     shown = current if version is None and as_of is None else cases.get_case(
-        current.id, version=version, as_of=as_of)
+        case, version=version, as_of=as_of)  # errors name the case as the caller did
     response.headers["ETag"] = f'"{shown.version}"'
     return CaseOut.of(shown, actor)
 

@@ -104,6 +104,22 @@ def test_a_case_is_read_by_id_or_number_now_or_at_a_version(api: Api) -> None:
     assert then.headers["ETag"] == '"1"'
 
 
+def test_a_version_and_an_instant_together_are_refused_and_the_case_named_as_asked(
+        api: Api) -> None:
+    """?version=1&as_of=... answered the case as of the instant (version 2), the version
+    the caller asked for dropped without a word; and a version past the last named the case
+    by its UUID to a caller who had asked for it by number."""
+    case_id = f.to_notified(api.cases)
+    number = api.cases.get_case(case_id).number
+    both = api.get(f"/api/cases/{number}", "auditor", version=1,
+                   as_of="2030-01-01T00:00:00+08:00")
+    assert both.status_code == 422, both.text
+    assert both.json()["detail"] == "give a version or an as_of instant, not both"
+    past = api.get(f"/api/cases/{number}", "auditor", version=9)
+    assert (past.status_code, past.json()["detail"]) == (
+        404, f"no hazard case {number} at version 9 (its versions are 1 to 2)")
+
+
 def test_history_is_the_audit_trail(api: Api) -> None:
     case = api.report(3)
     api.post(f"/api/cases/{case['case_id']}/comment", "street_supervisor", {"text": "请尽快处理"})
