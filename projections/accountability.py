@@ -108,7 +108,7 @@ class Accountability(Projection):
 
     def prefetch(self, events: Sequence[Any], page: Page) -> None:
         super().prefetch(events, page)
-        tasks = set()
+        tasks: set[str] = set()
         for case_id in set(page.case_ids):
             case = page.get(CASES, case_id)
             if case:
@@ -118,6 +118,7 @@ class Accountability(Projection):
     def apply(self, event: Any, page: Page) -> None:
         kind = type(event).__name__
         case_id = page.case_id
+        case: dict[str, Any] | None
         if kind == "Reported":
             case = {"case_id": case_id, "grid": event.place["grid"],
                     "community": event.place["community"], "department": None, "accepted": 0,

@@ -174,7 +174,8 @@ class ChainWitness:
                 progress(len(rows))
 
     def _chain_page(self, tx: Tx, rows: list[Any], position: int, head: str) -> None:
-        witness, evidence = [], []
+        witness: list[tuple[Any, ...]] = []
+        evidence: list[tuple[str, Any, str]] = []
         for n in rows:
             digest = state_digest(n.state)
             head = link(head, n.id, n.originator_id, n.originator_version, n.topic, digest)

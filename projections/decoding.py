@@ -70,11 +70,11 @@ def _decoder(mapper: Mapper[Any]) -> Decode:
 
     if mapper.cipher is not None or mapper.compressor is not None:
         return library
-    classes: dict[str, tuple[type, Callable[[Any], Any], int]] = {}
+    classes: dict[str, tuple[type[Any], Callable[[Any], Any], int]] = {}
 
     def decode(topic: str, state: bytes, originator_id: Any, version: int) -> Any:
-        known = classes.get(topic, False)
-        if known is False:
+        known = classes.get(topic)
+        if known is None:
             known = classes[topic] = _plain_class(topic, originator_id)
         if state.count(_TYPED) != 1:
             return library(topic, state, originator_id, version)
@@ -99,13 +99,15 @@ def _decoder(mapper: Mapper[Any]) -> Decode:
     return decode
 
 
-def _plain_class(topic: str, originator_id: Any) -> tuple[type, Callable[[Any], Any], int]:
+def _plain_class(topic: str, originator_id: Any) -> tuple[type[Any], Callable[[Any], Any], int]:
     """The event class, its id convertor and its current class version."""
     cls = resolve_topic(topic)
-    return cls, find_id_convertor(cls, type(originator_id)), getattr(cls, "class_version", 1)
+    # A class is hashable; mypy checks type[X] against Hashable by X's instances' __hash__.
+    convert = find_id_convertor(cls, type(originator_id))  # type: ignore[arg-type]
+    return cls, convert, getattr(cls, "class_version", 1)
 
 
-def _has_float(fields: dict[str, Any]) -> bool:
+def _has_float(fields: dict[Any, Any]) -> bool:
     for value in fields.values():
         kind = type(value)
         if kind is float:

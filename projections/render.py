@@ -12,7 +12,7 @@ import io
 import json
 import unicodedata
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from rich.measure import Measurement
@@ -25,6 +25,7 @@ from projections.texttable import NATURAL_LIMIT, TextTable, drawing
 from projections.vocab import label
 
 if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
     from rich.console import Console
 
 FORMATS = ("table", "csv", "xlsx", "json")
@@ -161,6 +162,7 @@ class _FixedTimeZip(ZipFile):
 def _xlsx(report: Report, lang: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     from openpyxl.writer.excel import ExcelWriter
 
     if len(report.rows) >= XLSX_MAX_ROWS:
@@ -168,7 +170,7 @@ def _xlsx(report: Report, lang: str) -> bytes:
             f"the {report.name} report has {len(report.rows):,} rows; an XLSX sheet holds at "
             f"most {XLSX_MAX_ROWS - 1:,} below its headings: narrow it or use csv")
     book = Workbook()
-    sheet = book.active
+    sheet = cast("Worksheet", book.active)  # a new workbook's one sheet, never None
     sheet.title = report.title(lang)[:31]
     sheet.append([c.heading(lang) for c in report.columns])
     for cell in sheet[1]:
@@ -182,7 +184,7 @@ def _xlsx(report: Report, lang: str) -> bytes:
             if isinstance(value, str) and value.startswith("="):
                 sheet.cell(row=number, column=index).data_type = "s"
     for index, column in enumerate(report.columns, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
+        letter = get_column_letter(index)
         if column.kind == "date":
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = "yyyy-mm-dd"

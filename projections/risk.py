@@ -65,6 +65,7 @@ class RiskGrades(Projection):
     def apply(self, event: Any, page: Page) -> None:
         case_id = page.case_id
         kind = type(event).__name__
+        case: dict[str, Any] | None
         if kind == "Reported":
             case = {"case_id": case_id, "number": event.number, "place_id": event.place["id"],
                     "is_open": 0, "major": int(event.severity == "major"), "flagged": 0}
@@ -173,6 +174,8 @@ def query(db: Db, filters: RiskFilter | None = None, *, as_of: date,
     f = filters or RiskFilter()
     clause, params = where(("p.community = ?", f.community), ("p.grade = ?", f.grade),
                            ("p.place_id = ?", f.place))
+    rows: list[tuple[Any, ...]]
+    columns: tuple[Column, ...]
     with db.transaction() as tx:
         if f.view == "places":
             rows = [(pid, name, kind, community, grid, g, local_day(since), n, major, flagged)

@@ -76,11 +76,12 @@ class EventSource:
         return self.recorder.max_notification_id() or 0
 
     def pages(self, after: int, stop: int, size: int = PAGE_SIZE
-              ) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+              ) -> Iterator[tuple[int, list[tuple[int, str, Any]]]]:
         """``(last id read, [(id, case id, event), ...])`` for case events in ``(after, stop]``."""
         # A case has several events: its id as stored (text in SQLite, a UUID in PostgreSQL)
         # -> (its text, its UUID), each made once.
-        decode, ids, read = self.decode, {}, self.rows
+        decode, read = self.decode, self.rows
+        ids: dict[UUID | str, tuple[str, UUID]] = {}
         while after < stop:
             rows = read(after, stop, size)
             if not rows:
@@ -216,7 +217,7 @@ class Runner:
         head = self.source.head()
         result = []
         for p in self.projections:
-            position, version = stored.get(p.name, (0, None))  # type: ignore[assignment]
+            position, version = stored.get(p.name, (0, None))
             current = version == p.version and not self.source.has_after(position)
             result.append(Status(p.name, position, head, p.version, version, current))
         return result

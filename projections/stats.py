@@ -54,6 +54,7 @@ class Statistics(Projection):
     def apply(self, event: Any, page: Page) -> None:
         kind = type(event).__name__
         case_id = page.case_id
+        case: dict[str, Any] | None
         if kind == "Reported":
             case = {"case_id": case_id, "community": event.place["community"],
                     "category": event.category, "deadline": None, "submitted_at": None,

@@ -114,8 +114,8 @@ class Drawing:
             yield new_line
         box = frame.box.substitute(  # type: ignore[union-attr]
             options, safe=console.safe_box if frame.safe_box is None else frame.safe_box)
-        for line in self._rows(box):
-            yield Segment(line)
+        for row in self._rows(box):
+            yield Segment(row)
             yield new_line
         yield from bottom
         yield new_line
