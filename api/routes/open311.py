@@ -306,7 +306,8 @@ def list_requests(
     actor: Open311Actor, cases: CasesDep,
     service_request_id: Annotated[str | None, Query(max_length=2000,
                                                     description="comma-separated ids")] = None,
-    service_code: Annotated[str | None, Query(max_length=60)] = None,
+    service_code: Annotated[str | None, Query(max_length=600,
+                                              description="comma-separated codes")] = None,
     start_date: Moment | None = None, end_date: Moment | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
 ) -> list[ServiceRequest]:
@@ -321,11 +322,14 @@ def list_requests(
                 continue
             found.setdefault(request.service_request_id, request)
         return list(found.values())
+    # "can be declared multiple times, comma delimited" (GeoReport v2), as status can
+    codes = {_category(c.strip()).value for c in (service_code or "").split(",") if c.strip()}
     area = scopes.area_filter(actor)
     rows = read(cases, "ledger", LedgerFilter(
         community=area.get("community"), grid=area.get("grid"),
-        category=_category(service_code).value if service_code else None)).dicts()
-    rows = [r for r in rows if scopes.row_visible(actor, r)]
+        category=next(iter(codes)) if len(codes) == 1 else None)).dicts()
+    rows = [r for r in rows if scopes.row_visible(actor, r)
+            and (not codes or r["category"] in codes)]
     wanted = set((status or "open,closed").split(","))
     out = []
     for row in sorted(rows, key=lambda r: r["number"], reverse=True):

@@ -124,3 +124,22 @@ def test_a_form_that_is_not_utf8_is_refused_whole(api: Api) -> None:
     assert filed.status_code == 201, filed.text
     number = filed.json()[0]["service_request_id"]
     assert api.cases.get_case(number).description == "楼道飞线"
+
+
+def test_several_service_codes_comma_delimited_are_all_listed(api: Api) -> None:
+    """GeoReport v2: service_code "can be declared multiple times, comma delimited", as
+    status can. service_code=blocked_fire_exit,gas_safety answered 404 "no service with
+    service_code 'blocked_fire_exit,gas_safety'"."""
+    fire_exit = file(api).json()[0]["service_request_id"]
+    gas = file(api, service_code="gas_safety").json()[0]["service_request_id"]
+    file(api, service_code="illegal_wiring")
+
+    def listed(codes: str):  # type: ignore[no-untyped-def]
+        return api.client.get(f"{V2}/requests.json", params={
+            "api_key": api.tokens["leader"], "service_code": codes})
+
+    both = listed("blocked_fire_exit, gas_safety")
+    assert both.status_code == 200, both.text
+    assert [r["service_request_id"] for r in both.json()] == [gas, fire_exit]
+    unknown = listed("gas_safety,ufo")
+    assert (unknown.status_code, unknown.json()[0]["code"]) == (404, 404)
