@@ -33,8 +33,9 @@ class Policy:
 
     def _moves(self, span: Duration) -> bool:
         """Whether a period of ``span`` that ends on a rest day ends on the next working day
-        instead (民法典 第二百零三条; a working-day period always ends on a working day)."""
-        return (not span.working
+        instead (民法典 第二百零三条). A period of working days ends on a working day, except
+        one of 0 working days (the same day) started on a rest day: it moves too."""
+        return ((not span.working or span.days == 0)
                 and self.rules.model.calendar.calendar_day_periods_end_on_working_day)
 
     def _after(self, start: date, span: Duration, key: str) -> tuple[date, str]:

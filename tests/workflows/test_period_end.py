@@ -84,6 +84,27 @@ def test_a_reminder_counted_back_from_a_moved_deadline_is_not_moved():
     assert lead.reminder_day(deadline) == date(2026, 10, 3)  # a holiday, as counted
 
 
+# "0 working days" (the same day), the one period in working days that can end on a rest day:
+# notice, re-inspection and every level's acceptance ('within' matches 'accept_within' too)
+SAME_DAY = [(f'within = "{n} working days"', 'within = "0 working days"') for n in (3, 2)]
+
+
+def test_a_period_of_0_working_days_ending_on_a_rest_day_ends_on_the_next_working_day():
+    # A rectification submitted, or an escalation made by the tick, on Saturday 3 October
+    # 2026 (National Day): "0 working days" ended that rest day, so the inspectors were slow
+    # and the escalation climbed on Sunday 4 October, before a working day had come, while
+    # "0 calendar days" ran to Thursday 8 October. It ends there too; on a working day it
+    # stays that day, and without the key it is the day itself, as before.
+    office, saturday, wednesday = packaged_rules(*SAME_DAY), date(2026, 10, 3), date(2026, 9, 30)
+    dues = [office.notice_due(saturday), office.verification_due(saturday),
+            *(office.acceptance_due(level.level.value, saturday) for level in office.chain)]
+    assert [due for due, _ in dues] == [date(2026, 10, 8)] * 5
+    assert all("0 working days after 2026-10-03; 2026-10-03 is not a working day: it ends on "
+               "the next working day, 2026-10-08" in rule for _, rule in dues)
+    assert office.verification_due(wednesday)[0] == wednesday
+    assert packaged_rules(*SAME_DAY, OFF).verification_due(saturday)[0] == saturday
+
+
 @pytest.mark.parametrize("calendar, last", [
     ((), date(2027, 1, 4)),  # Friday 1 January is a holiday by law; then the weekend
     ((('holidays = []', 'holidays = ["2027-01-04"]'),), date(2027, 1, 5)),
@@ -99,8 +120,10 @@ def test_a_year_the_calendar_package_does_not_know_uses_the_stated_fallback(cale
     assert packaged_rules(OFF, *calendar).decision_due(date(2026, 12, 2))[0] == date(2027, 1, 1)
 
 
-@pytest.mark.parametrize("edits", [ALL_IN_CALENDAR_DAYS, [], [OFF, *ALL_IN_CALENDAR_DAYS]],
-                         ids=["calendar-days", "packaged", "calendar-days-unmoved"])
+@pytest.mark.parametrize("edits", [ALL_IN_CALENDAR_DAYS, [], [OFF, *ALL_IN_CALENDAR_DAYS],
+                                   SAME_DAY, [OFF, *SAME_DAY]],
+                         ids=["calendar-days", "packaged", "calendar-days-unmoved", "same-day",
+                              "same-day-unmoved"])
 def test_the_tick_looks_for_exactly_the_periods_that_have_ended(edits):
     # Horizons: a period that started before ``started_before(today)`` has ended before
     # today, and no other: the due index names no case that is not due, over a year's days
