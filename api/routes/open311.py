@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query
@@ -115,6 +115,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     for status, text in ((400, "missing or invalid parameters"),
                          (403, "missing, invalid or revoked api_key, or not allowed"),
                          (404, "no such service or request"))}
+DEFAULT_RANGE = timedelta(days=90)  # "When not specified, the range defaults to most recent 90 days"
 _MEDIA = re.compile(r"\n\[media_url\] (\S+)$")
 _LATLONG = re.compile(r"^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$")
 
@@ -311,7 +312,8 @@ def list_requests(
     start_date: Moment | None = None, end_date: Moment | None = None,
     status: Annotated[str | None, Query(pattern="^(open|closed)(,(open|closed))?$")] = None,
 ) -> list[ServiceRequest]:
-    """Requests inside the caller's jurisdiction (at most 1,000), newest first."""
+    """Requests inside the caller's jurisdiction (at most 1,000), newest first; without
+    ``start_date`` or ``end_date``, those of the most recent 90 days (GeoReport v2)."""
     if service_request_id:
         numbers = dict.fromkeys(n.strip() for n in service_request_id.split(",") if n.strip())
         found: dict[str, ServiceRequest] = {}  # a case named twice (number, id) is one
@@ -322,6 +324,8 @@ def list_requests(
                 continue
             found.setdefault(request.service_request_id, request)
         return list(found.values())
+    if start_date is None and end_date is None:
+        start_date = cases.clock.now() - DEFAULT_RANGE
     # "can be declared multiple times, comma delimited" (GeoReport v2), as status can
     codes = {_category(c.strip()).value for c in (service_code or "").split(",") if c.strip()}
     area = scopes.area_filter(actor)

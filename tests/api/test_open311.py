@@ -143,3 +143,23 @@ def test_several_service_codes_comma_delimited_are_all_listed(api: Api) -> None:
     assert [r["service_request_id"] for r in both.json()] == [gas, fire_exit]
     unknown = listed("gas_safety,ufo")
     assert (unknown.status_code, unknown.json()[0]["code"]) == (404, 404)
+
+
+def test_without_dates_the_requests_of_the_last_90_days_are_listed(api: Api, clock) -> None:
+    """GeoReport v2: when start_date and end_date are not specified, "the range defaults to
+    most recent 90 days". Every request ever filed in the caller's area was listed (up to
+    1,000), so a client polling without dates read a year of closed cases each time."""
+    old = file(api, **{"attribute[place_id]": "P-0001"}).json()[0]["service_request_id"]
+    clock.advance(days=91)
+    new = file(api, **{"attribute[place_id]": "P-0002"}).json()[0]["service_request_id"]
+
+    def listed(**params: str) -> list[str]:
+        answer = api.client.get(f"{V2}/requests.json",
+                                params={"api_key": api.tokens["leader"], **params})
+        assert answer.status_code == 200, answer.text
+        return [r["service_request_id"] for r in answer.json()]
+
+    assert listed() == [new]
+    assert listed(start_date="2026-03-01T00:00:00+08:00") == [new, old]
+    assert listed(end_date="2026-03-31T00:00:00+08:00") == [old]
+    assert listed(service_request_id=old) == [old]  # ids override every other argument
