@@ -150,7 +150,7 @@ def _service(category: Category) -> Service:
                    service_name=label("category", category.value, "zh"),
                    description=f"{label('category', category.value, 'zh')} "
                                f"({category.value.replace('_', ' ')})",
-                   metadata=True, type="batch", keywords="hazard,隐患", group="安全隐患")
+                   metadata=True, type="realtime", keywords="hazard,隐患", group="安全隐患")
 
 
 @router.get("/services.json", response_model=list[Service], summary="hazard categories")
