@@ -8,7 +8,7 @@ from functools import cache
 
 import typer
 
-from api.accounts import Accounts
+from api.accounts import Accounts, Unauthenticated
 from api.settings import Settings, unknown_variables
 from api.wiring import open_cases
 from domain.values import Actor
@@ -31,4 +31,7 @@ def service() -> HazardCases:
 
 def caller(token: str | None) -> Actor:
     """The authenticated actor for a command that records an event."""
+    if not token:  # named as the command line takes it, not as an HTTP header
+        raise Unauthenticated("a token is required: pass --token, or set HAZARDFLOW_TOKEN, "
+                              "to the one `hazardflow users add` printed")
     return Accounts(service()).authenticate(token)

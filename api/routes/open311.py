@@ -33,6 +33,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from api import scopes
+from api.accounts import Unauthenticated
 from api.deps import CasesDep, TokenCache, get_tokens
 from api.errors import OPEN311_PREFIX
 from api.reporting import report_in_scope
@@ -137,7 +138,11 @@ def open311_actor(
     = None,
 ) -> Actor:
     """Reads take ``api_key`` (as Open311 clients send it) or a bearer token."""
-    return tokens.authenticate(api_key or (credentials.credentials if credentials else None))
+    token = api_key or (credentials.credentials if credentials else None)
+    if not token:
+        raise Unauthenticated("api_key is required: a token from hazardflow users add "
+                              "(or an Authorization: Bearer header)")
+    return tokens.authenticate(token)
 
 
 Open311Actor = Annotated[Actor, Depends(open311_actor)]

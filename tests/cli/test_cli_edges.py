@@ -356,6 +356,14 @@ def test_users_change_moves_an_account_to_another_grid_under_the_same_token(run)
             "no account named 'nobody'")
 
 
+def test_a_command_without_a_token_says_how_to_give_one(run):
+    """`case act` or `case report` without a token answered "a bearer token is required",
+    an HTTP header's name, where the command line takes --token or HAZARDFLOW_TOKEN."""
+    refused(report(run, "", ok=False),
+            "a token is required: pass --token, or set HAZARDFLOW_TOKEN, to the one "
+            "`hazardflow users add` printed")
+
+
 def test_a_department_is_named_in_chinese_in_the_unit_columns(run):
     """In Chinese, the 单位 column of `users list` and of the audit trail showed a
     department officer's unit as its code, "fire", where the ledger says 消防."""
