@@ -235,8 +235,8 @@ class Accounts:
             raise Unauthenticated("a bearer token is required")
         digest = hash_token(token.strip())
         try:
-            index = self._cases.repository.get(token_key(digest))
-            account = self._cases.repository.get(account_id(index.account_name))
+            index: TokenIndex = self._cases.repository.get(token_key(digest))
+            account: Account = self._cases.repository.get(account_id(index.account_name))
         except AggregateNotFoundError:
             raise Unauthenticated("unknown token") from None
         if account.revoked or account.token_hash != digest:

@@ -94,7 +94,10 @@ async def authenticate(tokens: TokenCache, token: str | None) -> Actor:
     """The actor of a bearer token (``get_actor``; ``api.fastpath`` calls it too)."""
     if not token:
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
-    return tokens.remembered(token) or await commands.run(tokens.authenticate, token)
+    remembered = tokens.remembered(token)
+    if remembered is not None:
+        return remembered
+    return await commands.run(tokens.authenticate, token)
 
 
 def bearer_token(authorization: str | None) -> str | None:

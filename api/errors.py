@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,7 +56,7 @@ class PayloadTooLarge(Exception):
     """The request body is larger than the API accepts: 413."""
 
 
-def problem(status: int, kind: str, detail: str, headers: dict[str, str] | None = None,
+def problem(status: int, kind: str, detail: str, headers: Mapping[str, str] | None = None,
             **extra: Any) -> JSONResponse:
     body = {"type": PROBLEM_BASE + kind, "title": TITLES.get(status, "Error"),
             "status": status, "detail": detail, **extra}

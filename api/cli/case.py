@@ -129,7 +129,7 @@ def act(
 ) -> None:
     """Run a lifecycle trigger on a case."""
     actor = caller(token)
-    given = {
+    given: dict[str, Any] = {
         "reason": reason, "deadline": parse_day(deadline), "measures": measures,
         "department": department, "decision_number": decision_number, "measure": measure,
         "amount": amount, "closing_reason": closing_reason, "duplicate_of": duplicate_of,

@@ -17,8 +17,9 @@ from projections.report import Column, Report
 
 # The roles an account may hold: every role but the deadline tick's own (offered, it was
 # only refused after it was chosen).
-AccountRole = Enum("AccountRole", {r.name: r.value for r in Role if r is not Role.SYSTEM},
-                   type=str)
+_ACCOUNT_ROLES = {r.name: r.value for r in Role if r is not Role.SYSTEM}
+# Made from Role, not a second list of it; mypy cannot list such members (it knows the class).
+AccountRole = Enum("AccountRole", _ACCOUNT_ROLES, type=str)  # type: ignore[misc]
 
 # Module-level, as ruff's B008 asks of option defaults whose type is not a plain value.
 ROLE = typer.Option(..., "--role", help="the account's role")

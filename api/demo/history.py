@@ -166,6 +166,7 @@ class HistoryDriver:
     def _enforce(self, case_id: UUID, place: Place, ordered_back: bool) -> Step:
         rng = self.rng
         department = self.cases.get_case(case_id).department
+        assert department is not None  # driven here once refused or escalated
         officer = self.where.departments[department]
         yield _hours(rng, 4, 72)
         self._do("accept_escalation", case_id, officer)
@@ -207,11 +208,14 @@ class HistoryDriver:
 
     def _notify(self, case_id: UUID, place: Place) -> date:
         self._do("notify", case_id, self._officer(place), party=party_for(self.rng, place))
-        return date.fromisoformat(self.cases.get_case(case_id).deadline)
+        deadline = self.cases.get_case(case_id).deadline
+        assert deadline is not None  # just notified
+        return date.fromisoformat(deadline)
 
     def _dismiss(self, case_id: UUID, place: Place) -> None:
         case = self.cases.get_case(case_id)
         register = self.cases._place_register(place.id)
+        assert register is not None  # the case was reported at the place
         others = [UUID(c) for c, cat in sorted(register.open_cases.items())
                   if cat == case.category and UUID(c) != case_id]
         if others:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from domain.values import Actor, Department, Party, Place, PlaceKind
+from domain.values import Actor, Department, Party, PartyRole, Place, PlaceKind, Role
 
 STREET = "YS"
 COMMUNITIES = {
@@ -52,27 +52,28 @@ def build(seed: int) -> Jurisdiction:
     for (community, _), grids in zip(COMMUNITIES.items(), GRIDS_PER_COMMUNITY):
         c = community.rsplit("-", 1)[1].lower()
         j.safety_officers[community] = [
-            Actor(f"so-{c}-{i}", "safety_officer", community) for i in (1, 2)]
-        j.inspectors[community] = [Actor(f"in-{c}-{i}", "inspector", community) for i in (1, 2)]
+            Actor(f"so-{c}-{i}", Role.SAFETY_OFFICER, community) for i in (1, 2)]
+        j.inspectors[community] = [Actor(f"in-{c}-{i}", Role.INSPECTOR, community) for i in (1, 2)]
         for g in range(1, grids + 1):
             grid = f"{community}-G{g:02d}"
             tag = f"{c}g{g:02d}"
             j.grid_workers[grid] = [
-                Actor(f"gw-{tag}", "grid_worker", grid),
-                Actor(f"vol-{tag}", "volunteer", grid),
-                Actor(f"ps-{tag}", "property_staff", grid),
+                Actor(f"gw-{tag}", Role.GRID_WORKER, grid),
+                Actor(f"vol-{tag}", Role.VOLUNTEER, grid),
+                Actor(f"ps-{tag}", Role.PROPERTY_STAFF, grid),
             ]
             j.places.extend(_places(rng, grid, community, len(j.places)))
-    j.supervisors = [Actor(f"sup-ys-{i}", "street_supervisor", STREET) for i in (1, 2)]
-    j.departments = {d.value: Actor(f"dept-{d.value}", "department_officer", d.value)
+    j.supervisors = [Actor(f"sup-ys-{i}", Role.STREET_SUPERVISOR, STREET) for i in (1, 2)]
+    j.departments = {d.value: Actor(f"dept-{d.value}", Role.DEPARTMENT_OFFICER, d.value)
                      for d in Department}
-    j.readers = [Actor("leader-ys", "leader", STREET), Actor("auditor-ys", "auditor", STREET),
-                 Actor("admin-ys", "admin", STREET)]
+    j.readers = [Actor("leader-ys", Role.LEADER, STREET),
+                 Actor("auditor-ys", Role.AUDITOR, STREET),
+                 Actor("admin-ys", Role.ADMIN, STREET)]
     return j
 
 
 def _places(rng: random.Random, grid: str, community: str, offset: int) -> list[Place]:
-    places = []
+    places: list[Place] = []
     for kind, count, pattern in KIND_MIX:
         for _ in range(count):
             n = offset + len(places) + 1
@@ -85,7 +86,7 @@ def _places(rng: random.Random, grid: str, community: str, offset: int) -> list[
 
 
 def party_for(rng: random.Random, place: Place) -> Party:
-    role = {PlaceKind.RENTAL_HOUSE: "landlord", PlaceKind.SMALL_VENUE: "tenant",
-            PlaceKind.CROWDED_PLACE: "manager"}.get(place.kind, "owner")
+    role = {PlaceKind.RENTAL_HOUSE: PartyRole.LANDLORD, PlaceKind.SMALL_VENUE: PartyRole.TENANT,
+            PlaceKind.CROWDED_PLACE: PartyRole.MANAGER}.get(place.kind, PartyRole.OWNER)
     name = f"{rng.choice(SURNAMES)}{'先生' if rng.random() < 0.6 else '女士'}"
     return Party(name, role, f"1{rng.randint(3, 9)}{rng.randint(0, 999999999):09d}")

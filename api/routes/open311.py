@@ -232,7 +232,7 @@ def create_request(
     """Report a hazard as the account ``api_key`` belongs to."""
     actor = tokens.authenticate(api_key)
     category = _category(service_code)
-    if not (description or "").strip():
+    if description is None or not description.strip():
         raise DomainError("description is required: say what the hazard is")
     place = _place(actor, grid, place_id, place_name, place_kind, lat, long, address_string)
     text = description.strip() + (f"\n[media_url] {media_url.strip()}" if media_url else "")

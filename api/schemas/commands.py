@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 
-from api.schemas.common import Code, MediaType, Sha256, Strict, text
+from api.schemas.common import Code, MediaType, Printable, Sha256, Strict, trimmed
 from domain.values import (
     Category,
     Department,
@@ -28,14 +28,14 @@ from workflows import lifecycle
 
 WHEN = "2026-03-02T09:30:00+08:00"
 
-Name = text(200)
-Address = text(300, 0)
-Contact = text(100, 0)
-FileName = text(255)
-Reference = text(100)
-CaseRef = text(64, 0)
-Prose = text(2000)
-OptionalProse = text(2000, 0)
+Name = Annotated[str, trimmed(200), Printable]
+Address = Annotated[str, trimmed(300, 0), Printable]
+Contact = Annotated[str, trimmed(100, 0), Printable]
+FileName = Annotated[str, trimmed(255), Printable]
+Reference = Annotated[str, trimmed(100), Printable]
+CaseRef = Annotated[str, trimmed(64, 0), Printable]
+Prose = Annotated[str, trimmed(2000), Printable]
+OptionalProse = Annotated[str, trimmed(2000, 0), Printable]
 
 
 def sane_year(value: date) -> date:

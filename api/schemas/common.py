@@ -23,11 +23,12 @@ Printable = AfterValidator(_printable)
 OptionalPrintable = AfterValidator(lambda value: value if value is None else _printable(value))
 
 
-def text(max_length: int, min_length: int = 1) -> Any:
-    """A trimmed string of bounded length with no unstorable characters."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
-                                            max_length=max_length),
-                     Printable]
+def trimmed(max_length: int, min_length: int = 1) -> StringConstraints:
+    """A trimmed string's bounds: ``Annotated[str, trimmed(200), Printable]`` is text of at
+    most 200 characters with no unstorable characters. (Written out as an ``Annotated``
+    alias, a field type is one a type checker can read; a function's result is not.)"""
+    return StringConstraints(strip_whitespace=True, min_length=min_length,
+                             max_length=max_length)
 
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100,
