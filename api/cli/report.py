@@ -57,6 +57,11 @@ def check_output(fmt: str, lang: str, out: Path | None) -> None:
     if fmt == "xlsx" and out is None:
         raise DomainError("xlsx needs --out FILE")
     if out is not None:
+        # a file named .xlsx holding a text table (the default format) opens in no program
+        named = out.suffix.lower().lstrip(".")
+        if named in FORMATS and named != fmt:
+            raise DomainError(f"--out {out} is named .{named} but the format is {fmt}: "
+                              f"add --format {named}, or give the file another name")
         _check_writable(out)
 
 

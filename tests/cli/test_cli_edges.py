@@ -243,6 +243,24 @@ def test_report_out_is_checked_before_the_work_and_written_whole(run, tmp_path):
     assert [p.name for p in folder.iterdir()] == ["ledger.csv"]  # no scratch file left
 
 
+def test_an_out_file_named_for_another_format_is_refused_before_the_work(run, tmp_path):
+    """`report ledger --out ledger.xlsx` without --format wrote the terminal table, text,
+    into ledger.xlsx, a file Excel refuses to open; --format csv --out x.xlsx wrote CSV."""
+    for args, named, fmt in ((("--out", "ledger.xlsx"), "xlsx", "table"),
+                             (("--format", "csv", "--out", "ledger.xlsx"), "xlsx", "csv"),
+                             (("--format", "xlsx", "--out", "ledger.csv"), "csv", "xlsx")):
+        out = tmp_path / args[-1]
+        refused(run("report", "ledger", *args[:-1], str(out), ok=False),
+                f"--out {out} is named .{named} but the format is {fmt}: "
+                f"add --format {named}, or give the file another name")
+        assert not out.exists()
+    refused(run("users", "list", "--out", str(tmp_path / "users.csv"), ok=False),
+            f"--out {tmp_path / 'users.csv'} is named .csv but the format is table: "
+            "add --format csv, or give the file another name")
+    run("report", "ledger", "--format", "xlsx", "--out", str(tmp_path / "LEDGER.XLSX"))
+    run("report", "ledger", "--out", str(tmp_path / "ledger.txt"))  # a table, as asked
+
+
 def test_act_options_get_the_http_apis_checks(run):
     gw = token(run, "li", "grid_worker", "YS-C01-G01")
     report(run, gw)
