@@ -19,8 +19,10 @@ demo: $(STAMP)
 	rm -f hazardflow.db hazardflow.db-shm hazardflow.db-wal
 	$(BIN)/hazardflow demo --cases 500
 
-## Install, make sure PostgreSQL is up, and run the whole suite on SQLite and PostgreSQL.
+## Install, type-check (mypy, configured in pyproject.toml), make sure PostgreSQL is up, and
+## run the whole suite on SQLite and PostgreSQL.
 test: $(STAMP)
+	$(BIN)/mypy
 	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m pytest -q
 
