@@ -117,6 +117,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
                          (403, "missing, invalid or revoked api_key, or not allowed"),
                          (404, "no such service or request"))}
 DEFAULT_RANGE = timedelta(days=90)  # "When not specified, the range defaults to most recent 90 days"
+DESCRIPTION_LIMIT = 2000  # a case's description (domain.values.require_text)
 _MEDIA = re.compile(r"\n\[media_url\] (\S+)$")
 _LATLONG = re.compile(r"^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$")
 
@@ -235,7 +236,13 @@ def create_request(
     if description is None or not description.strip():
         raise DomainError("description is required: say what the hazard is")
     place = _place(actor, grid, place_id, place_name, place_kind, lat, long, address_string)
-    text = description.strip() + (f"\n[media_url] {media_url.strip()}" if media_url else "")
+    media = f"\n[media_url] {media_url.strip()}" if media_url else ""
+    text = description.strip() + media
+    if len(text) > DESCRIPTION_LIMIT:  # else refused as if the description alone were long
+        raise DomainError(
+            f"description and media_url together take {len(text)} characters, more than the "
+            f"{DESCRIPTION_LIMIT} a description holds: shorten the description to "
+            f"{DESCRIPTION_LIMIT - len(media)}")
     result = report_in_scope(cases, actor, place, category=category.value,
                              severity=severity.value, description=text)
     return [RequestCreated(service_request_id=result.number,

@@ -168,3 +168,17 @@ def test_without_dates_the_requests_of_the_last_90_days_are_listed(api: Api, clo
     assert listed(start_date="2026-03-01T00:00:00+08:00") == [new, old]
     assert listed(end_date="2026-03-31T00:00:00+08:00") == [old]
     assert listed(service_request_id=old) == [old]  # ids override every other argument
+
+
+def test_a_description_and_media_url_too_long_together_are_named_together(api: Api) -> None:
+    """media_url is kept at the end of the description; a 2,000-character description (the
+    form's limit) with a media_url was refused as "description is longer than 2000
+    characters", blaming a field that was within its limit."""
+    url = "https://example.invalid/photo.jpg"
+    refused = file(api, description="堆" * 2000, media_url=url)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()[0]["description"] == (
+        f"description and media_url together take {2000 + 13 + len(url)} characters, more "
+        f"than the 2000 a description holds: shorten the description to {2000 - 13 - len(url)}")
+    fits = file(api, description="堆" * (2000 - 13 - len(url)), media_url=url)
+    assert fits.status_code == 201, fits.text
