@@ -225,7 +225,9 @@ def create_request(
     address_string: Annotated[OptionalText, _form("address_string", 300, "园山路 8 号")] = None,
     media_url: Annotated[OptionalText, _form("media_url", 500)] = None,
     grid: Annotated[OptionalText, _form("attribute[grid]", 100, "YS-C01-G01")] = None,
-    place_id: Annotated[OptionalText, _form("attribute[place_id]", 100, "P-0008")] = None,
+    place_id: Annotated[OptionalText, Form(  # the pattern of PlaceIn.id (schemas.common.Code)
+        alias="attribute[place_id]", max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+        examples=["P-0008"])] = None,
     place_name: Annotated[OptionalText, _form("attribute[place_name]", 200)] = None,
     place_kind: Annotated[PlaceKind, Form(alias="attribute[place_kind]")] = PlaceKind.OTHER,
     severity: Annotated[Severity, Form(alias="attribute[severity]")] = Severity.GENERAL,
@@ -261,7 +263,9 @@ def _place(actor: Actor, grid: str | None, place_id: str | None, name: str | Non
     where = address.strip() if address else f"{lat},{long}" if lat is not None else ""
     if not place_id:
         place_id = "O311-" + hashlib.sha256(f"{grid}|{where}".encode()).hexdigest()[:12]
-    return Place(place_id.strip(), (name or where or place_id).strip(), kind, where, grid,
+    # a name taken from the address is cut to the 200 characters a place name holds (the
+    # address itself is kept whole)
+    return Place(place_id.strip(), (name or where[:200] or place_id).strip(), kind, where, grid,
                  scopes.parent_unit(grid))
 
 

@@ -182,3 +182,18 @@ def test_a_description_and_media_url_too_long_together_are_named_together(api: A
         f"than the 2000 a description holds: shorten the description to {2000 - 13 - len(url)}")
     fits = file(api, description="堆" * (2000 - 13 - len(url)), media_url=url)
     assert fits.status_code == 201, fits.text
+
+
+def test_the_place_is_checked_as_post_api_cases_checks_it(api: Api) -> None:
+    """attribute[place_id] "P 1!" was filed (POST /api/cases and the command line refuse it,
+    and GET /api/risk?place= cannot name it); an address_string of 201 to 300 characters
+    (the form's limit) without place_name was refused as "place name is longer than 200
+    characters", a field the client never sent."""
+    bad = file(api, **{"attribute[place_id]": "P 1!"})
+    assert bad.status_code == 400, bad.text
+    assert "attribute[place_id]" in bad.json()[0]["description"]
+    long_address = "园山路" + "8" * 297
+    filed = file(api, address_string=long_address)
+    assert filed.status_code == 201, filed.text
+    case = api.cases.get_case(filed.json()[0]["service_request_id"])
+    assert (case.place["address"], case.place["name"]) == (long_address, long_address[:200])
