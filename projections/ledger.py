@@ -16,7 +16,8 @@ from domain.case import top_state
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, day_end, day_start, local_day, where
+from projections.report import (Column, Report, check_range, day_end, day_start, local_day,
+                                where)
 from projections.vocab import ENTRIES, ENTRY_PARTS
 from workflows.lifecycle import LEAF_STATES
 
@@ -142,6 +143,7 @@ class LedgerFilter:
         if self.state is not None and self.state not in FILTER_STATES:
             raise DomainError(f"unknown state {self.state!r}; expected one of: "
                               f"{', '.join(FILTER_STATES)}")
+        check_range(self.found_from, self.found_to)
 
 
 # A state, or a top state with sub-states (rectifying).

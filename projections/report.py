@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ, end_of_local_day, iso
 
 
@@ -89,6 +90,12 @@ def where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
     given = [(clause, value) for clause, value in conditions if value not in (None, "")]
     params = [p for _, value in given for p in (value if isinstance(value, tuple) else (value,))]
     return " AND ".join(clause for clause, _ in given) or "1 = 1", params
+
+
+def check_range(first: date | str | None, last: date | str | None) -> None:
+    """Refuse a range that ends before it starts: it would match nothing, without a word."""
+    if first is not None and last is not None and first > last:  # type: ignore[operator]
+        raise DomainError(f"the range is empty: {first} is after {last}")
 
 
 def rate(part: int, whole: int) -> float | None:

@@ -70,6 +70,12 @@ def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
     (["report", "stats", "--format", "pdf"], "unknown format"),
     (["report", "risk", "--view", "map"], "risk view"),
     (["projections", "rebuild", "ledgr"], "unknown projection ledgr"),
+    # a range that ends before it starts matches nothing: said, not an empty report
+    (["report", "ledger", "--from", "2026-06-01", "--to", "2026-01-01"],
+     "2026-06-01 is after 2026-01-01"),
+    (["report", "audit", "--from", "2026-06-01", "--to", "2026-01-01"],
+     "2026-06-01 is after 2026-01-01"),
+    (["report", "stats", "--from", "2026-06", "--to", "2026-01"], "2026-06 is after 2026-01"),
 ])
 def test_user_mistakes_print_one_line_and_exit_2(store, monkeypatch, capsys, args, message):
     code, _, err = run_hazardflow(monkeypatch, capsys, *args)
