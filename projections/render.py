@@ -119,8 +119,9 @@ def _csv(report: Report, lang: str) -> bytes:
     writer.writerow([c.heading(lang) for c in report.columns])
     for row in report.rows:
         writer.writerow([_csv_cell(c, v, lang) for c, v in zip(report.columns, row)])
-    # Excel opens UTF-8 Chinese correctly only with a byte-order mark.
-    return out.getvalue().encode("utf-8-sig" if lang == "zh" else "utf-8")
+    # Excel opens UTF-8 Chinese correctly only with a byte-order mark; English headings
+    # still head Chinese places, names and descriptions.
+    return out.getvalue().encode("utf-8-sig")
 
 
 def _csv_cell(column: Column, value: Any, lang: str) -> str:

@@ -53,7 +53,7 @@ def test_reports_as_json(three_cases: Api, path: str) -> None:
 def test_ledger_as_csv_and_xlsx(three_cases: Api) -> None:
     csv = three_cases.get("/api/ledger", "leader", format="csv", lang="en")
     assert csv.headers["content-type"].startswith("text/csv")
-    assert csv.text.splitlines()[0].startswith("Case number") and len(
+    assert csv.text.lstrip("\ufeff").splitlines()[0].startswith("Case number") and len(
         csv.text.strip().splitlines()) == 4
     xlsx = three_cases.get("/api/ledger", "leader", format="xlsx")
     assert xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]

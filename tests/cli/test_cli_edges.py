@@ -404,7 +404,7 @@ def test_users_list_shows_every_account_by_name_with_filters_and_formats(run):
     token(run, "wu", "department_officer", "fire")
     run("users", "revoke", "wu")
     rows = list(csv.reader(run("users", "list", "--format", "csv", "--lang", "en")
-                           .stdout.splitlines()))
+                           .stdout.lstrip("\ufeff").splitlines()))
     assert rows[0] == ["Name", "Role", "Unit", "Status", "Created at", "Token issued at"]
     assert [r[:4] for r in rows[1:]] == [["chen", "safety_officer", "YS-C01", "active"],
                                          ["wu", "department_officer", "fire", "revoked"],

@@ -51,7 +51,7 @@ def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
     code, out, _ = run_hazardflow(monkeypatch, capsys, "report", "ledger", "--format", "csv",
                               "--lang", "en")
     assert code == 0
-    assert out.splitlines()[0].startswith("Case number,Found,")
+    assert out.lstrip("\ufeff").splitlines()[0].startswith("Case number,Found,")
     assert len(out.splitlines()) == 3
     target = tmp_path / "risk.xlsx"
     code, _, err = run_hazardflow(monkeypatch, capsys, "report", "risk", "--as-of", "2026-03-02",
@@ -147,7 +147,7 @@ def test_report_out_writes_through_a_link_or_a_pipe_never_replaces_it(store, mon
                                   "--lang", "en", "--out", str(link))
     assert code == 0, err
     assert link.is_symlink()
-    assert (shared / "ledger.csv").read_text(encoding="utf-8").startswith("Case number,")
+    assert (shared / "ledger.csv").read_text(encoding="utf-8-sig").startswith("Case number,")
     assert sorted(p.name for p in shared.iterdir()) == ["ledger.csv"]
 
     pipe, got = tmp_path / "pipe", []

@@ -30,11 +30,18 @@ REPORT = Report(
 
 def test_csv_headings_and_values_in_chinese_and_english():
     zh = list(csv.reader(io.StringIO(render(REPORT, "csv", "zh").decode("utf-8-sig"))))
-    en = list(csv.reader(io.StringIO(render(REPORT, "csv", "en").decode("utf-8"))))
+    en = list(csv.reader(io.StringIO(render(REPORT, "csv", "en").decode("utf-8-sig"))))
     assert zh[0] == ["编号", "发现日期", "隐患类别", "是否逾期", "整改率", "隐患描述"]
     assert zh[1][:5] == ["HZ-2026-000001", "2026-03-02", "飞线充电", "是", "50.0%"]
     assert en[0][:3] == ["Case number", "Found", "Category"]
     assert en[2][:5] == ["HZ-2026-000002", "", "gas_safety", "no", ""]
+
+
+def test_csv_has_a_byte_order_mark_in_either_language():
+    # English headings, Chinese places and descriptions: without the mark Excel reads the
+    # UTF-8 as the local code page and shows mojibake
+    for lang in ("zh", "en"):
+        assert render(REPORT, "csv", lang).startswith(b"\xef\xbb\xbf")
 
 
 def test_json_keeps_codes_and_iso_dates():
