@@ -11,6 +11,7 @@ from api.accounts import Account, Accounts
 from api.cli.context import service
 from api.cli.report import FORMAT, LANG, OUT, check_output, emit
 from api.scopes import within
+from domain.errors import DomainError
 from domain.timeutil import local_date, shown
 from domain.values import Role
 from projections.report import Column, Report
@@ -82,18 +83,21 @@ def list_accounts(
     role: AccountRole | None = ONLY_ROLE,
     unit: str | None = typer.Option(None, help="only accounts in this unit or inside it "
                                                "(YS-C01: the community and its grids)"),
-    active: bool | None = typer.Option(None, "--active/--revoked",
-                                       help="only active or only revoked accounts"),
+    active: bool = typer.Option(False, "--active", help="only active accounts"),
+    revoked: bool = typer.Option(False, "--revoked", help="only revoked accounts"),
     fmt: str = FORMAT, lang: str = LANG, out: Path | None = OUT,
 ) -> None:
     """Every account by name: role, unit, status, when it was created and when its token
     was last issued (China time)."""
+    if active and revoked:  # a list of nothing would read as "no such account"
+        raise DomainError("--active and --revoked together match no account: give one, "
+                          "or neither for every account")
     check_output(fmt, lang, out)
     cases = service()
     rows = [_row(a) for a in Accounts(cases).all()
             if (role is None or a.role == role.value)
             and (unit is None or within(a.unit, unit))
-            and (active is None or a.revoked is not active)]
+            and (not active or not a.revoked) and (not revoked or a.revoked)]
     emit(Report("accounts", "Accounts", "账号", COLUMNS, rows,
                 local_date(cases.clock.now()), basis="current"), fmt, lang, out)
 

@@ -423,3 +423,13 @@ def test_users_list_shows_every_account_by_name_with_filters_and_formats(run):
     assert "已停用" in table and "安全员" in table and "账号" in table
     refused(run("users", "list", "--format", "xml", ok=False),
             "unknown format 'xml'; expected one of: table, csv, xlsx, json")
+
+
+def test_users_list_active_and_revoked_together_are_refused(run):
+    # The flags were one pair, --active/--revoked, of which the last given won: both printed
+    # an empty table (exit 0), read as "no account".
+    token(run, "zhou", "grid_worker", "YS-C01-G02")
+    for flags in (("--active", "--revoked"), ("--revoked", "--active")):
+        refused(run("users", "list", *flags, ok=False),
+                "--active and --revoked together match no account: give one, or neither "
+                "for every account")
