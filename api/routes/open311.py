@@ -10,7 +10,8 @@ Follows the published GeoReport v2 specification (JSON format):
   "account_id"}]``;
 - ``GET  /open311/v2/requests.json`` and ``/requests/{service_request_id}.json``: status
   ``open`` or ``closed``, ``status_notes``, ``agency_responsible`` (the department the case
-  was handed to), datetimes in W3C format (China time).
+  was handed to), datetimes in W3C format (China time); ``expected_datetime`` is the last
+  second of the deadline day (``2026-12-20T23:59:59+08:00``), which is met until it ends.
 Errors are the specification's array ``[{"code": 400, "description": "..."}]``
 (``api.errors`` renders every error under this prefix that way). The service request id is
 the case number. Reading also accepts ``api_key`` (or a bearer token) and shows only cases
@@ -25,12 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api import scopes
 from api.accounts import Unauthenticated
@@ -102,7 +103,9 @@ class ServiceRequest(BaseModel):
     service_notice: str | None
     requested_datetime: str
     updated_datetime: str
-    expected_datetime: str | None
+    expected_datetime: str | None = Field(
+        description="the last second of the deadline day, China time (none once closed)",
+        examples=["2026-12-20T23:59:59+08:00"])
     address: str | None
     address_id: str | None
     zipcode: str | None
@@ -125,6 +128,13 @@ _LATLONG = re.compile(r"^(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$")
 def _w3c(instant: str | datetime) -> str:
     value = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
     return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+
+
+def _last_second_of(day: str) -> str:
+    """A deadline day as ``expected_datetime``: its last second in China (the day is met
+    until it ends), ``2026-12-20T23:59:59+08:00``. Midnight after it, the instant the tick
+    treats as missed, would read as "due 21 December" in a citizen's app."""
+    return _w3c(end_of_local_day(date.fromisoformat(day)) - timedelta(seconds=1))
 
 
 # -- who is asking ---------------------------------------------------------------------------
@@ -295,8 +305,8 @@ def _request(case: HazardCase, updated: str) -> ServiceRequest:
         if case.department else None,
         service_notice=None, requested_datetime=_w3c(case.found_at),
         updated_datetime=_w3c(updated),
-        expected_datetime=_w3c(end_of_local_day(datetime.fromisoformat(case.deadline).date()))
-        if case.deadline and not closed else None,
+        expected_datetime=_last_second_of(case.deadline) if case.deadline and not closed
+        else None,
         address=where or None, address_id=case.place.get("id"), zipcode=None,
         lat=float(point.group(1)) if point else None,
         long=float(point.group(2)) if point else None,

@@ -197,3 +197,12 @@ def test_the_place_is_checked_as_post_api_cases_checks_it(api: Api) -> None:
     assert filed.status_code == 201, filed.text
     case = api.cases.get_case(filed.json()[0]["service_request_id"])
     assert (case.place["address"], case.place["name"]) == (long_address, long_address[:200])
+
+
+def test_expected_datetime_is_the_last_second_of_the_deadline_day(api: Api) -> None:
+    # The notice's deadline day is 2026-03-09: the party has until it ends. Midnight after
+    # it (2026-03-10T00:00:00+08:00) reads as "due 10 March" in a citizen's app.
+    number = api.cases.get_case(f.to_notified(api.cases, 4)).number
+    got = api.client.get(f"{V2}/requests/{number}.json", headers=api.auth("leader")).json()[0]
+    assert got["expected_datetime"] == "2026-03-09T23:59:59+08:00"
+    assert "整改期限 2026-03-09" in got["status_notes"]  # the same day in the notes
