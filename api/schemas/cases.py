@@ -14,6 +14,20 @@ from workflows import lifecycle
 from workflows.service import CommandResult
 
 _CASE_ID = "6f1c2a4e-5b7d-4c1e-9a3f-2b8d7e6c5a41"
+# The department decides (enforce, order back, close) only once it has accepted the
+# escalation, and accepts it once: invariants of the aggregate (``HazardCase.
+# accept_escalation``, ``_check_accepted``) that the state x role table does not hold.
+_DECISIONS = frozenset({"record_enforcement", "order_rectification", "close"})
+
+
+def offered_triggers(case: HazardCase, actor: Actor) -> list[str]:
+    """The triggers the lifecycle allows the caller's role from the case's state, less those
+    the case itself would refuse now for its escalation's acceptance."""
+    allowed = lifecycle.allowed_triggers(case.state, actor.role)
+    if case.state != "escalated":
+        return allowed
+    refused = {"accept_escalation"} if case.escalation_accepted else _DECISIONS
+    return [trigger for trigger in allowed if trigger not in refused]
 
 
 class CommandOut(BaseModel):
@@ -69,7 +83,10 @@ class CaseOut(BaseModel):
     recurrence_count: int
     extensions: int
     allowed_triggers: list[str] = Field(
-        description="triggers the caller's role may use from this state (from the lifecycle)")
+        description="triggers the caller may use next: those the lifecycle allows the "
+                    "caller's role from this state, less what the case would refuse now (a "
+                    "department's decisions before it accepts the escalation, a second "
+                    "acceptance)")
 
     @classmethod
     def of(cls, case: HazardCase, actor: Actor) -> CaseOut:
@@ -82,7 +99,7 @@ class CaseOut(BaseModel):
             escalation_accepted=case.escalation_accepted, closing_reason=case.closing_reason,
             closed_at=case.closed_at, recurrence_count=case.recurrence_count,
             extensions=case.extensions,
-            allowed_triggers=lifecycle.allowed_triggers(case.state, actor.role),
+            allowed_triggers=offered_triggers(case, actor),
         )
 
 

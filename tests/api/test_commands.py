@@ -144,3 +144,26 @@ def test_every_json_body_in_the_openapi_document_has_an_example(api: Api) -> Non
             if ref is None or "examples" not in schemas[ref.rsplit("/", 1)[-1]]:
                 missing.append(f"{method.upper()} {path}")
     assert missing == []
+
+
+@pytest.mark.parametrize("accepted", [False, True], ids=["before_acceptance", "accepted"])
+def test_an_escalated_case_offers_the_department_only_what_it_would_accept(
+        api: Api, accepted: bool) -> None:
+    """Before the department accepted an escalation, its case offered it record_enforcement,
+    order_rectification and close, each then refused (422: it must accept first); once
+    accepted, it offered accept_escalation, refused as already accepted. Each trigger the
+    table allows here is tried on a case of its own: offered if and only if accepted."""
+    places = iter(range(1, 50))
+    shown = f.to_escalated(api.cases, next(places), accepted=accepted)
+    offered = set(api.get(f"/api/cases/{shown}", "department_officer").json()[
+        "allowed_triggers"])
+    answered: dict[str, int] = {}
+    for trigger in lifecycle.allowed_triggers("escalated", f.fire_officer.role):
+        if trigger in HAPPY:  # attach_evidence is a multipart upload, in any state
+            case_id = f.to_escalated(api.cases, next(places), accepted=accepted)
+            answered[trigger] = api.post(f"/api/cases/{case_id}/{trigger}",
+                                         "department_officer", HAPPY[trigger][2]).status_code
+    assert set(answered.values()) == {200, 422}
+    assert offered & set(answered) == {t for t, status in answered.items() if status == 200}
+    decisions = {"record_enforcement", "order_rectification", "close"}
+    assert offered >= ({"comment"} | decisions if accepted else {"comment", "accept_escalation"})
