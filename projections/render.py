@@ -172,7 +172,7 @@ def _xlsx(report: Report, lang: str) -> bytes:
             f"most {XLSX_MAX_ROWS - 1:,} below its headings: narrow it or use csv")
     book = Workbook()
     sheet = cast("Worksheet", book.active)  # a new workbook's one sheet, never None
-    sheet.title = report.title(lang)[:31]
+    sheet.title = report.sheet(lang)
     sheet.append([c.heading(lang) for c in report.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)

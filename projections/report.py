@@ -39,9 +39,17 @@ class Report:
     as_of: date
     basis: str = "recorded"
     meta: dict[str, Any] = field(default_factory=dict)
+    # An XLSX sheet's name holds 31 characters: a shorter title where the title is longer.
+    sheet_en: str | None = None
+    sheet_zh: str | None = None
 
     def title(self, lang: str) -> str:
         return self.title_zh if lang == "zh" else self.title_en
+
+    def sheet(self, lang: str) -> str:
+        """The name of the report's XLSX sheet: its title, or the shorter one given."""
+        short = self.sheet_zh if lang == "zh" else self.sheet_en
+        return short or self.title(lang)
 
     def dicts(self) -> list[dict[str, Any]]:
         keys = [c.key for c in self.columns]

@@ -149,4 +149,5 @@ def query(db: Db, filters: StatsFilter | None = None, *, as_of: date,
         rows.append((*key, *(c[m] for m in MEASURES), rate(rectified, c["found"]),
                      rate(c["rectified_on_time"], rectified)))
     return Report("stats", "Statistics by month, community and category",
-                  "隐患统计(按月、社区、类别)", COLUMNS, rows, as_of, basis)
+                  "隐患统计(按月、社区、类别)", COLUMNS, rows, as_of, basis,
+                  sheet_en="Statistics by month")

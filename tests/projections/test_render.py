@@ -12,9 +12,10 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.errors import DomainError
-from projections import ledger
+from projections import escalations, ledger, risk
 from projections.render import render
 from projections.report import Column, Report
+from projections.reports import kinds, read
 
 REPORT = Report(
     "ledger", "Hazard ledger", "隐患排查治理台账",
@@ -192,3 +193,23 @@ def test_xlsx_past_a_sheets_rows_is_refused_not_a_broken_file(monkeypatch):
     three = Report("audit", "Audit", "审计", columns, [(1,), (2,), (3,)], date(2026, 3, 2))
     with pytest.raises(DomainError, match="3 rows; an XLSX sheet holds at most 2"):
         render(three, "xlsx", "en")
+
+
+def test_every_reports_sheet_is_named_by_its_title_or_a_tidy_short_one(cases):
+    # Cut to Excel's 31 characters, the statistics sheet was "Statistics by month,
+    # community " (a trailing space, the category gone).
+    filters = [(name, None) for name in kinds()]
+    filters += [("risk", risk.RiskFilter(view=v)) for v in risk.VIEWS]
+    filters += [("escalations", escalations.EscalationsFilter(view=v))
+                for v in escalations.VIEWS]
+    titles = {}
+    for name, wanted in filters:
+        report = read(cases, name, wanted)
+        for lang in ("zh", "en"):
+            sheet = load_workbook(io.BytesIO(render(report, "xlsx", lang))).active.title
+            titles[(name, getattr(wanted, "view", None), lang)] = (report.title(lang), sheet)
+    untidy = {k: sheet for k, (_, sheet) in titles.items()
+              if len(sheet) > 31 or sheet != sheet.strip()}
+    assert untidy == {}
+    assert {k: sheet for k, (title, sheet) in titles.items() if title != sheet} == {
+        ("stats", None, "en"): "Statistics by month"}  # its title has 44 characters
