@@ -77,8 +77,8 @@ COLUMNS = (
     Column("actor", "Actor", "操作人"),
     Column("role", "Role", "角色", vocab="role"),
     Column("unit", "Unit", "单位", vocab="department"),  # a department officer's: 消防
-    Column("occurred_at", "Occurred at (UTC)", "发生时间(UTC)"),
-    Column("recorded_at", "Recorded at (UTC)", "记录时间(UTC)"),
+    Column("occurred_at", "Occurred at (UTC)", "发生时间(UTC)", "datetime"),
+    Column("recorded_at", "Recorded at (UTC)", "记录时间(UTC)", "datetime"),
     Column("reason", "Reason", "理由/说明"),
 )
 

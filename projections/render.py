@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import unicodedata
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, cast
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
@@ -33,6 +33,7 @@ LANGS = ("zh", "en")
 BOOL = {"zh": ("是", "否"), "en": ("yes", "no")}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 XLSX_MAX_ROWS = 1_048_576  # a worksheet's rows in Excel, the heading's included
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss", "rate": "0.0%"}
 
 
 def text(column: Column, value: Any, lang: str) -> str:
@@ -186,14 +187,14 @@ def _xlsx(report: Report, lang: str) -> bytes:
                 sheet.cell(row=number, column=index).data_type = "s"
     for index, column in enumerate(report.columns, start=1):
         letter = get_column_letter(index)
-        if column.kind == "date":
+        if column.kind in NUMBER_FORMATS:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "yyyy-mm-dd"
-        elif column.kind == "rate":
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.0%"
-        widest = max([_width(column.heading(lang))] + [
-            _width(text(column, row[index - 1], lang)) for row in report.rows[:2000]])
+                cell.number_format = NUMBER_FORMATS[column.kind]
+        if column.kind == "datetime":  # shown as its number format, not as the stored text
+            widest = max(_width(column.heading(lang)), len(NUMBER_FORMATS["datetime"]))
+        else:
+            widest = max([_width(column.heading(lang))] + [
+                _width(text(column, row[index - 1], lang)) for row in report.rows[:2000]])
         sheet.column_dimensions[letter].width = min(60, max(8, widest + 2))
     sheet.freeze_panes = "A2"
     if report.rows:
@@ -213,6 +214,10 @@ def _cell(column: Column, value: Any, lang: str) -> Any:
         return None
     if column.kind == "date":
         return value  # a real date cell, formatted yyyy-mm-dd
+    if column.kind == "datetime":
+        # Excel's date-times carry no zone: the instant in UTC, as the heading and the
+        # table and CSV give it (a float of the instant alone, so the same bytes each time).
+        return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None)
     if column.kind in ("int", "float", "rate"):
         return value
     return visible(text(column, value, lang))

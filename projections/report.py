@@ -2,7 +2,9 @@
 
 ``Report`` is the contract between the read models and their renderers
 (``projections.render``: table, csv, xlsx, json) used by the CLI and the HTTP API alike.
-Values are plain Python: str, int, float, bool, ``datetime.date`` or None.
+Values are plain Python: str, int, float, bool, ``datetime.date`` or None; a ``datetime``
+column holds an instant as the log stores it (ISO 8601 text in UTC), shown so in a table,
+CSV and JSON, and a date-and-time cell in XLSX.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class Column:
     key: str
     en: str
     zh: str
-    kind: str = "text"  # text | int | float | rate | date | bool
+    kind: str = "text"  # text | int | float | rate | date | datetime | bool
     vocab: str | None = None  # a vocabulary in projections.vocab, translated for zh
 
     def heading(self, lang: str) -> str:

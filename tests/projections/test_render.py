@@ -16,6 +16,7 @@ from projections import escalations, ledger, risk
 from projections.render import render
 from projections.report import Column, Report
 from projections.reports import kinds, read
+from tests.factories import report
 
 REPORT = Report(
     "ledger", "Hazard ledger", "隐患排查治理台账",
@@ -213,3 +214,26 @@ def test_every_reports_sheet_is_named_by_its_title_or_a_tidy_short_one(cases):
     assert untidy == {}
     assert {k: sheet for k, (title, sheet) in titles.items() if title != sheet} == {
         ("stats", None, "en"): "Statistics by month"}  # its title has 44 characters
+
+
+def test_the_audit_trails_times_are_date_time_cells_in_utc_in_xlsx(cases):
+    # They were text cells ("2026-03-02T01:00:00.000000+00:00"), which Excel neither sorts
+    # by time nor reads as dates.
+    report(cases, 1)
+    audit = read(cases, "audit")
+    occurred, recorded = audit.rows[0][8], audit.rows[0][9]
+    first = datetime.fromisoformat(occurred)
+    assert first.utcoffset().total_seconds() == 0  # stored, and shown in a table, in UTC
+    for lang in ("zh", "en"):
+        sheet = load_workbook(io.BytesIO(render(audit, "xlsx", lang))).active
+        cells = sheet["I2"], sheet["J2"]
+        assert [c.value for c in cells] == [
+            datetime.fromisoformat(t).replace(tzinfo=None) for t in (occurred, recorded)]
+        assert {c.number_format for c in cells} == {"yyyy-mm-dd hh:mm:ss"}
+        assert sheet.column_dimensions["I"].width < 30  # the time as shown, not the text
+    assert render(audit, "xlsx", "zh") == render(audit, "xlsx", "zh")
+    # Table, CSV and JSON keep the instant as stored.
+    rows = list(csv.reader(io.StringIO(render(audit, "csv", "en").decode("utf-8-sig"))))
+    assert rows[0][8:10] == ["Occurred at (UTC)", "Recorded at (UTC)"]
+    assert rows[1][8:10] == [occurred, recorded]
+    assert json.loads(render(audit, "json", "en"))["rows"][0]["occurred_at"] == occurred
