@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from api import scopes
+from api import conflicts, scopes
 from api.cli.context import caller, service
 from api.reporting import report_in_scope
 from api.schemas.commands import TRIGGER_BODIES, ReportIn, sane_year
@@ -149,7 +149,8 @@ def act(
     params = {k: v for k, v in body.params().items() if k != "occurred_at"}
     case_id = in_scope(case, actor)
     scopes.require_named_visible(actor, service(), params)
-    with scopes.duplicates_told_in_scope(actor, service()):  # a reopening may find one
+    with (scopes.duplicates_told_in_scope(actor, service()),  # a reopening may find one
+          conflicts.named_by_number(service(), case_id)):
         result = service().act(case_id, trigger, actor,
                                occurred_at=parse_instant(occurred_at),
                                expected_version=expected_version, command_id=command_id,

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
-from api import scopes
+from api import conflicts, scopes
 from api.deps import ActorDep, CasesDep, CommandContext, CommandDep, ReportDep
 from api.reporting import report_in_scope
 from api.schemas.cases import CaseOut, CommandOut, HistoryEntryOut
@@ -94,7 +94,8 @@ def _act(command: CommandContext, actor: Actor, ref: str, trigger: str,
     case_id = command.places.require_visible(cases, actor, ref)  # may read: in the thread
     params = body.params()
     scopes.require_named_visible(actor, cases, params)
-    with scopes.duplicates_told_in_scope(actor, cases):  # a reopening may find one
+    with (scopes.duplicates_told_in_scope(actor, cases),  # a reopening may find one
+          conflicts.named_by_number(cases, case_id)):
         return cases.act(case_id, trigger, actor, expected_version=command.if_match,
                          command_id=command.idempotency_key, **params)
 

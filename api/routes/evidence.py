@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile
 from pydantic import BaseModel
 
-from api import scopes
+from api import conflicts, scopes
 from api.deps import ActorDep, CasesDep, IdempotencyKey, IfMatch
 from api.schemas.cases import CommandOut
 from api.schemas.common import problem_responses
@@ -92,9 +92,10 @@ def attach_evidence(
     scopes.require_visible(actor, current, case)
     if len(files) > MAX_FILES:
         raise DomainError(f"at most {MAX_FILES} files per upload")
-    result, refs = attach(cases, blobs, current.id, actor,
-                          [(f.filename or "upload", f.file) for f in files], note=note,
-                          command_id=idempotency_key, expected_version=if_match)
+    with conflicts.named_by_number(cases, current.id):
+        result, refs = attach(cases, blobs, current.id, actor,
+                              [(f.filename or "upload", f.file) for f in files], note=note,
+                              command_id=idempotency_key, expected_version=if_match)
     response.headers["ETag"] = f'"{result.version}"'
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"

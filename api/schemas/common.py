@@ -50,7 +50,7 @@ class Problem(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "type": "https://hazardflow.invalid/problems/version-conflict",
         "title": "Conflict", "status": 409,
-        "detail": "case 0b1e... is at version 4, not 3: reload it and decide again",
+        "detail": "case HZ-2026-000001 is at version 4, not 3: reload it and decide again",
         "current_version": 4, "expected_version": 3}]})
 
     type: str = Field(description="a URI naming the kind of problem")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from api.accounts import Accounts, Unauthenticated
 from api.app import create_app
@@ -105,6 +106,34 @@ def test_stale_version_is_409_with_the_current_version(api: Api) -> None:
     body = assert_problem(api.post(f"/api/cases/{case_id}/start_rectification",
                                    "safety_officer", None, **{"If-Match": '"1"'}), 409)
     assert (body["current_version"], body["expected_version"]) == (2, 1)
+    assert api.cases.get_case(case_id).version == 2
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"],
+                         ids=["command_path", "routes"])
+def test_a_conflict_names_the_case_by_its_number(api: Api, monkeypatch: Any,
+                                                 content_type: str) -> None:
+    """A stale If-Match, and a command whose saves kept colliding with concurrent writers,
+    answered 409 naming the case by its UUID, where every other message names its number."""
+    case_id = f.to_notified(api.cases)
+    number = api.cases.get_case(case_id).number
+    stale = assert_problem(api.post(f"/api/cases/{case_id}/comment", "safety_officer",
+                                    {"text": "已电话联系房东"},
+                                    **{"If-Match": '"1"', "Content-Type": content_type}), 409)
+    assert stale["detail"] == (f"case {number} is at version 2, not 1: reload it and "
+                               "decide again")
+    assert (stale["current_version"], stale["expected_version"]) == (2, 1)
+
+    def collide(*_: Any) -> None:
+        raise IntegrityError("another writer saved this version first")
+
+    monkeypatch.setattr(api.cases, "commit", collide)
+    monkeypatch.setattr(api.cases, "MAX_ATTEMPTS", 2)
+    busy = assert_problem(api.post(f"/api/cases/{number}/comment", "safety_officer",
+                                   {"text": "已电话联系房东"}, **{"Content-Type": content_type}),
+                          409)
+    assert busy["detail"] == (f"comment on {number} collided with concurrent writers 2 times; "
+                              "try again")
     assert api.cases.get_case(case_id).version == 2
 
 

@@ -433,3 +433,12 @@ def test_users_list_active_and_revoked_together_are_refused(run):
         refused(run("users", "list", *flags, ok=False),
                 "--active and --revoked together match no account: give one, or neither "
                 "for every account")
+
+
+def test_a_stale_expected_version_names_the_case_by_its_number(run):
+    report(run, token(run, "li", "grid_worker", "YS-C01-G01"))  # HZ-2026-000001, v1
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    run("case", "act", "HZ-2026-000001", "comment", "--token", so, "--text", "已联系房东")
+    refused(run("case", "act", "HZ-2026-000001", "comment", "--token", so, "--text", "再次联系",
+                "--expected-version", "1", ok=False),
+            "case HZ-2026-000001 is at version 2, not 1: reload it and decide again")
