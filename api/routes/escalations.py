@@ -7,11 +7,12 @@ cases of their community, street roles their street, grid roles their grid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from api import scopes
 from api.deps import ActorDep, CasesDep
@@ -47,10 +48,31 @@ class EscalationOut(BaseModel):
     closed: date | None
 
 
+class DepartmentBoardOut(BaseModel):
+    """One department's line of the board: what ``hazardflow report escalations --view
+    board`` prints for it (the same query, ``projections.escalations``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "awaiting_acceptance": 2, "accepted": 1, "in_enforcement": 3,
+        "returned_for_rectification": 0, "closed": 12, "acceptances_overdue": 1,
+        "oldest_awaiting_days": 15}]})
+
+    awaiting_acceptance: int
+    accepted: int
+    in_enforcement: int
+    returned_for_rectification: int
+    closed: int
+    acceptances_overdue: int
+    oldest_awaiting_days: int | None = Field(
+        description="days since the longest-waiting escalation still awaiting the "
+                    "department's acceptance was escalated; null when none awaits",
+        examples=[15])
+
+
 class BoardOut(BaseModel):
     as_of: date
     rules: str
-    board: dict[str, dict[str, int]]
+    board: dict[str, DepartmentBoardOut] = Field(description="by department")
     escalations: list[EscalationOut]
 
 
@@ -76,6 +98,11 @@ def escalations(
     filters = EscalationsFilter(status=status, overdue_only=overdue, policy=cases.policy,
                                 **scope)
     report = read(cases, "escalations", filters, as_of=as_of)
+    # The board's lines as the CLI's --view board has them (the oldest awaiting age is
+    # computed there only); the store was just caught up for the rows.
+    lines = read(cases, "escalations", replace(filters, view="board"), as_of=as_of,
+                 catch_up=False)
     return BoardOut(as_of=report.as_of, rules=report.meta["rules"],
-                    board=report.meta["board"],
+                    board={line.pop("department"): DepartmentBoardOut(**line)
+                           for line in lines.dicts()},
                     escalations=[EscalationOut(**row) for row in report.dicts()])
