@@ -20,6 +20,7 @@ from projections.db import is_postgres
 #  topic, state)
 Row = tuple[int, Any, int, str, bytes]
 ReadRows = Callable[[int, int, int], list[Row]]  # (after, stop, limit) -> rows
+CountRows = Callable[[int, int], int]  # (after, stop) -> how many
 
 
 def row_reader(recorder: Any, topics: Sequence[str]) -> ReadRows:
@@ -62,3 +63,32 @@ def _postgres_reader(recorder: Any, topics: Sequence[str]) -> ReadRows:
             return curs.fetchall()
 
     return read
+
+
+def row_counter(recorder: Any, topics: Sequence[str]) -> CountRows:
+    """How many rows with ``after < id <= stop`` have a topic in ``topics`` (for a status:
+    the log's ids count every record, the case events among them are what is applied)."""
+    topics = list(topics)
+    if is_postgres(recorder.datastore):
+        datastore = recorder.datastore
+        statement = SQL(
+            "SELECT COUNT(*) FROM {schema}.{table} WHERE notification_id > %s "
+            "AND notification_id <= %s AND topic = ANY(%s)"
+        ).format(schema=Identifier(datastore.schema),
+                 table=Identifier(recorder.events_table_name))
+
+        def count_postgres(after: int, stop: int) -> int:
+            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+                curs.execute(statement, [after, stop, topics])
+                return int(curs.fetchone()[0])
+
+        return count_postgres
+    text = (f"SELECT COUNT(*) FROM {recorder.events_table_name} WHERE rowid > ? AND rowid <= ? "
+            f"AND topic IN ({', '.join('?' for _ in topics)})")
+
+    def count_sqlite(after: int, stop: int) -> int:
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(text, [after, stop, *topics])
+            return int(cursor.fetchone()[0])
+
+    return count_sqlite

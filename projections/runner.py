@@ -29,7 +29,7 @@ from domain.errors import DomainError
 from domain.events import CASE_EVENT_TYPES
 from projections.db import Db, Tx, store_db
 from projections.decoding import event_decoder
-from projections.eventlog import row_reader
+from projections.eventlog import row_counter, row_reader
 from projections.framework import Page, Projection
 
 # Events per page, and so per transaction. Every commit writes the b-tree pages the page
@@ -62,6 +62,11 @@ class Status:
     version: int
     stored_version: int | None
     up_to_date: bool
+    # Case events a catch-up would apply: those after ``position``, or every one when the
+    # projection is to be built or rebuilt. ``head`` is the log's last record, whatever it
+    # is (a case number, a place register, an account), so a projection caught up may
+    # stand short of it.
+    to_apply: int = 0
 
 
 class EventSource:
@@ -71,6 +76,7 @@ class EventSource:
         self.recorder = service.recorder
         self.decode = event_decoder(service.app.mapper)
         self.rows = row_reader(service.recorder, CASE_TOPICS)
+        self.count = row_counter(service.recorder, CASE_TOPICS)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -94,9 +100,6 @@ class EventSource:
                 page.append((seq, known[0], decode(topic, bytes(state), known[1], version)))
             yield rows[-1][0], page
             after = rows[-1][0]
-
-    def has_after(self, position: int) -> bool:
-        return bool(self.rows(position, self.head(), 1))
 
 
 def _both_forms(stored_id: UUID | str) -> tuple[str, UUID]:
@@ -218,8 +221,9 @@ class Runner:
         result = []
         for p in self.projections:
             position, version = stored.get(p.name, (0, None))
-            current = version == p.version and not self.source.has_after(position)
-            result.append(Status(p.name, position, head, p.version, version, current))
+            to_apply = self.source.count(position if version == p.version else 0, head)
+            result.append(Status(p.name, position, head, p.version, version,
+                                 version == p.version and not to_apply, to_apply))
         return result
 
     def rebuild(self, progress: Progress | None = None) -> int:

@@ -72,19 +72,26 @@ def to_the_head(runner: Runner, start: Callable[[OnProgress], int], advance: OnP
 
 @app.command("status")
 def status() -> None:
-    """Each projection's position against the head of the event log."""
+    """Each projection: the case events it has applied and those still to apply."""
+    statuses = Runner(service(), by_names(None)).status()
+    head = statuses[0].head if statuses else 0
+    # The log's ids number every record, and only case events are applied: a projection
+    # caught up stands at its last case event, short of a head that is, say, an account.
     table = Table(title=f"projections in {settings().describe_store()}")
-    for heading in ("projection", "position", "head", "version", "state"):
+    for heading in ("projection", "at record", "to apply", "version", "state"):
         table.add_column(heading)
-    for s in Runner(service(), by_names(None)).status():
+    for s in statuses:
         if s.stored_version is None:
             state = "not built"
         elif s.stored_version != s.version:
             state = f"version {s.stored_version} stored: rebuilt on next catch-up"
         else:
             state = "up to date" if s.up_to_date else "behind"
-        table.add_row(s.name, str(s.position), str(s.head), str(s.version), state)
+        table.add_row(s.name, str(s.position), str(s.to_apply), str(s.version), state)
     Console().print(table)
+    typer.echo("at record: the last case event applied; to apply: the case events after it")
+    typer.echo(f"the log's last record is {head}; case numbers, place registers, command "
+               "records and accounts are not applied")
 
 
 @app.command("catch-up")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -34,6 +35,29 @@ def test_status_catch_up_and_rebuild(store, monkeypatch, capsys):
     code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "rebuild", "ledger", "risk")
     assert code == 0 and "rebuilt ledger, risk from 3 events" in out
 
+
+
+def test_status_says_what_is_applied_and_what_remains(store, monkeypatch, capsys):
+    # The log's last records are not case events (a case number, a place register): caught
+    # up, every projection showed "position 6, head 9, up to date", as if 3 were missing.
+    every = [p.name for p in all_projections()]
+
+    def rows() -> dict[str, tuple[int, int, str]]:
+        code, out, _ = run_hazardflow(monkeypatch, capsys, "projections", "status")
+        head = store.recorder.max_notification_id()
+        assert code == 0 and f"the log's last record is {head};" in out
+        found = re.findall(r"(\w+)\s+│ (\d+)\s+│ (\d+)\s+│ \d+\s+│ ([a-z ]+?)\s+│", out)
+        return {name: (int(at), int(left), state) for name, at, left, state in found}
+
+    assert rows() == {name: (0, 3, "not built") for name in every}  # 3 case events of 9
+    Runner(store, all_projections()).catch_up()
+    caught_up = rows()
+    assert {name: row[1:] for name, row in caught_up.items()} == {
+        name: (0, "up to date") for name in every}
+    positions = {row[0] for row in caught_up.values()}  # the last case event, short of the head
+    assert len(positions) == 1 and positions.pop() < store.recorder.max_notification_id()
+    report(store, 3)
+    assert {row[1:] for row in rows().values()} == {(1, "behind")}
 
 
 def test_rebuild_in_two_processes_gives_the_rows_of_one(store, monkeypatch, capsys):

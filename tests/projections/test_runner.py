@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from projections import all_projections
+from projections import all_projections, by_names
 from projections.db import SqliteDb, store_db
 from projections.ledger import Ledger
 from projections.runner import ProjectionConflict, Runner
@@ -380,3 +380,16 @@ def test_the_worker_recovers_from_a_rebuild_stopped_while_making_its_indexes(cas
     rebuilt = SqliteDb.memory()
     Runner(cases, all_projections(), rebuilt).catch_up()
     assert dump(worker.db) == dump(rebuilt)
+
+
+def test_status_counts_the_case_events_still_to_apply(cases):
+    # Positions and the head are record ids of the whole log; what remains is counted in
+    # case events, the only records applied.
+    f.report(cases, 1)
+    f.report(cases, 2)
+    runner = Runner(cases, by_names(["ledger"]))
+    assert [(s.to_apply, s.up_to_date) for s in runner.status()] == [(2, False)]
+    runner.catch_up()
+    [caught_up] = runner.status()
+    assert (caught_up.to_apply, caught_up.up_to_date) == (0, True)
+    assert caught_up.position < caught_up.head  # the head is the case number's record
