@@ -57,7 +57,7 @@ from domain.errors import DomainError
 from domain.values import SYSTEM_ACTOR
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day, local_day_text, rate
+from projections.report import Column, Named, Report, local_day, local_day_text, rate
 
 CASES, TASKS, ACTIONS = "acc_cases", "acc_tasks", "acc_actions"
 # The field of the event starting an official's task that holds its due day (the rules'),
@@ -246,6 +246,9 @@ class AccountabilityFilter:
     def __post_init__(self) -> None:
         if self.level and self.level not in LEVELS:
             raise DomainError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
+
+    def units(self) -> Named:
+        return (("unit or person", self.unit),)
 
 
 COLUMNS = (

@@ -14,7 +14,7 @@ from typing import Any
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, check_range, day_end, day_start, where
+from projections.report import Column, Named, Report, check_range, day_end, day_start, where
 
 EVENTS, CASES = "audit_events", "audit_cases"
 
@@ -66,6 +66,9 @@ class AuditFilter:
         if self.time not in ("occurred", "recorded"):
             raise DomainError(f"time must be occurred or recorded, not {self.time!r}")
         check_range(self.since, self.until)
+
+    def units(self) -> Named:
+        return ()  # a case and an actor, not units
 
 
 COLUMNS = (

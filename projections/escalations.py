@@ -25,7 +25,7 @@ from typing import Any
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day
+from projections.report import Column, Named, Report, local_day
 
 T = "escalation_board"
 STATUSES = ("awaiting_acceptance", "accepted", "in_enforcement", "returned_for_rectification",
@@ -142,6 +142,10 @@ class EscalationsFilter:
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
             raise DomainError(f"unknown view {self.view!r}; expected one of: {', '.join(VIEWS)}")
+
+    def units(self) -> Named:
+        return (("department", self.department), ("community", self.community),
+                ("grid", self.grid), ("street", self.street))
 
 
 VIEWS = ("cases", "board")

@@ -16,8 +16,16 @@ from domain.case import top_state
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import (Column, Report, check_range, day_end, day_start, local_day,
-                                where)
+from projections.report import (
+    Column,
+    Named,
+    Report,
+    check_range,
+    day_end,
+    day_start,
+    local_day,
+    where,
+)
 from projections.vocab import ENTRIES, ENTRY_PARTS
 from workflows.lifecycle import LEAF_STATES
 
@@ -144,6 +152,9 @@ class LedgerFilter:
             raise DomainError(f"unknown state {self.state!r}; expected one of: "
                               f"{', '.join(FILTER_STATES)}")
         check_range(self.found_from, self.found_to)
+
+    def units(self) -> Named:
+        return (("community", self.community), ("grid", self.grid))
 
 
 # A state, or a top state with sub-states (rectifying).

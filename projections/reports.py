@@ -19,6 +19,7 @@ from projections import by_names
 from projections.asof import BASES, rebuild_as_of
 from projections.report import Report
 from projections.runner import Progress, ProjectionConflict, Runner
+from projections.units import require_known
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,18 @@ def read(service: Any, name: str, filters: Any = None, *, as_of: date | None = N
                 runner.catch_up(progress)
             except ProjectionConflict:
                 pass  # the worker (or another reader) is applying the same events right now
-        return kind.query(runner.db, filters, as_of=today, basis="current")
+        return _known(service, filters,
+                      kind.query(runner.db, filters, as_of=today, basis="current"))
     db = rebuild_as_of(service, by_names([kind.projection]), as_of, basis, progress)
     try:
-        return kind.query(db, filters, as_of=as_of, basis=basis)
+        return _known(service, filters, kind.query(db, filters, as_of=as_of, basis=basis))
     finally:
         db.close()
+
+
+def _known(service: Any, filters: Any, report: Report) -> Report:
+    """``report``, unless it is empty because a filter names a unit nobody knows (a typo):
+    then that is said, rather than an empty report read as "no hazards"."""
+    if not report.rows and filters is not None:
+        require_known(service, filters.units())
+    return report

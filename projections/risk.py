@@ -19,7 +19,7 @@ from domain.case import top_state
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, local_day, where
+from projections.report import Column, Named, Report, local_day, where
 
 CASES, PLACES, CHANGES = "risk_cases", "risk_places", "risk_changes"
 GRADES = ("red", "yellow", "green")
@@ -135,6 +135,9 @@ class RiskFilter:
             raise DomainError(f"risk view must be {', '.join(VIEWS)}, not {self.view!r}")
         if self.grade and self.grade not in GRADES:
             raise DomainError(f"grade must be {', '.join(GRADES)}, not {self.grade!r}")
+
+    def units(self) -> Named:
+        return (("community", self.community),)
 
 
 PLACE_COLUMNS = (

@@ -21,7 +21,7 @@ from typing import Any
 from domain.errors import DomainError
 from projections.db import Db
 from projections.framework import Page, Projection, Table
-from projections.report import Column, Report, check_range, local_day_text, rate, where
+from projections.report import Column, Named, Report, check_range, local_day_text, rate, where
 
 COUNTS, CASES = "stats_counts", "stats_cases"
 MEASURES = ("found", "notified", "rectified_on_time", "rectified_late", "escalated",
@@ -113,6 +113,9 @@ class StatsFilter:
             if month is not None and not MONTH.fullmatch(month):
                 raise DomainError(f"{month!r} is not a month like 2026-03")
         check_range(self.since, self.until)
+
+    def units(self) -> Named:
+        return (("community", self.community),)
 
 
 COLUMNS = (

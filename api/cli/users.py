@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from domain.timeutil import local_date, shown
 from domain.values import Role
 from projections.report import Column, Report
+from projections.units import require_known
 
 # The roles an account may hold: every role but the deadline tick's own (offered, it was
 # only refused after it was chosen).
@@ -98,6 +99,8 @@ def list_accounts(
             if (role is None or a.role == role.value)
             and (unit is None or within(a.unit, unit))
             and (not active or not a.revoked) and (not revoked or a.revoked)]
+    if not rows:  # a misspelt --unit lists nobody, which would read as "no account there"
+        require_known(cases, (("unit", unit),))
     emit(Report("accounts", "Accounts", "账号", COLUMNS, rows,
                 local_date(cases.clock.now()), basis="current"), fmt, lang, out)
 

@@ -90,4 +90,5 @@ def test_report_mistakes_are_domain_errors(late_report):
         read(late_report, "ledger", as_of=DAY1, basis="believed")
     with pytest.raises(DomainError, match="unknown report"):
         read(late_report, "ledgre")
-    assert read(late_report, "ledger", LedgerFilter(community="nowhere")).rows == []
+    with pytest.raises(DomainError, match="unknown community 'nowhere'"):
+        read(late_report, "ledger", LedgerFilter(community="nowhere"))

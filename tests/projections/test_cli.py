@@ -100,6 +100,15 @@ def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
     (["report", "audit", "--from", "2026-06-01", "--to", "2026-01-01"],
      "2026-06-01 is after 2026-01-01"),
     (["report", "stats", "--from", "2026-06", "--to", "2026-01"], "2026-06 is after 2026-01"),
+    # a unit no account or case names (a typo) matches nothing: said, not an empty report
+    (["report", "ledger", "--community", "YS-C99"],
+     "unknown community 'YS-C99': no account holds it and no case was reported in it"),
+    (["report", "ledger", "--grid", "YS-C01-G99"], "unknown grid 'YS-C01-G99'"),
+    (["report", "stats", "--community", "YS-C99"], "unknown community 'YS-C99'"),
+    (["report", "risk", "--community", "YS-C99", "--as-of", "2026-03-02"],
+     "unknown community 'YS-C99'"),
+    (["report", "accountability", "--unit", "YS-C99"], "unknown unit or person 'YS-C99'"),
+    (["users", "list", "--unit", "YS-C99"], "unknown unit 'YS-C99'"),
 ])
 def test_user_mistakes_print_one_line_and_exit_2(store, monkeypatch, capsys, args, message):
     code, _, err = run_hazardflow(monkeypatch, capsys, *args)

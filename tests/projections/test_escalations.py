@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from api.accounts import Accounts
 from domain.timeutil import LOCAL_TZ
 from projections.escalations import EscalationsFilter
 from projections.reports import read
@@ -40,7 +41,7 @@ def _street(cases, clock) -> dict[str, str]:
     returned = f.to_escalated(cases, 4)
     cases.order_rectification(returned, f.fire_officer, deadline=date(2026, 3, 20))
     numbers["returned"] = number(returned)
-    closed = f.to_escalated(cases, 5)
+    closed = f.to_enforced(cases, 5)
     cases.close(closed, f.fire_officer, closing_reason="enforced")
     numbers["closed"] = number(closed)
     numbers["housing"] = number(f.to_escalated(cases, 6, accepted=False,
@@ -124,6 +125,9 @@ def test_the_board_as_of_a_past_day(cases, clock):
 
 def test_scoped_by_territory(cases, clock):
     f.to_escalated(cases, 1)
+    # Units the system knows, with no escalated case (an unknown one is refused: test_units)
+    Accounts(cases).add("so-c02", "safety_officer", "YS-C02")
+    Accounts(cases).add("sup-xx", "street_supervisor", "XX")
     assert len(board(cases, community=f.COMMUNITY).rows) == 1
     assert len(board(cases, community="YS-C02").rows) == 0
     assert len(board(cases, street="YS").rows) == 1

@@ -1,0 +1,95 @@
+"""A report filter naming a unit the system does not know is refused, naming it: an empty
+report would read as "no hazards there". Known: every unit an account holds or held, every
+grid and community a case was reported in (with the units they lie in), the departments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from api.accounts import Account, Accounts
+from domain.errors import DomainError
+from projections.accountability import AccountabilityFilter
+from projections.escalations import EscalationsFilter
+from projections.ledger import LedgerFilter
+from projections.reports import read
+from projections.risk import RiskFilter
+from projections.stats import StatsFilter
+from projections.units import ACCOUNT_TOPICS
+from tests import factories as f
+from tests.api.conftest import make_api
+from tests.conftest import START
+
+DAY1 = START.date()
+
+
+def test_the_account_topics_are_the_account_classes():
+    assert ACCOUNT_TOPICS == (get_topic(Account.Registered), get_topic(Account.Changed))
+
+
+@pytest.mark.parametrize("name, filters, message", [
+    ("ledger", LedgerFilter(community="YS-C99"), "unknown community 'YS-C99'"),
+    ("ledger", LedgerFilter(grid="YS-C01-G99"), "unknown grid 'YS-C01-G99'"),
+    ("ledger", LedgerFilter(community="YS-C01-G01"), "unknown community 'YS-C01-G01'"),
+    ("ledger", LedgerFilter(community="ys-c01"), "did you mean YS-C01?"),
+    ("risk", RiskFilter(community="YS-C99"), "unknown community 'YS-C99'"),
+    ("stats", StatsFilter(community="YS-C99"), "unknown community 'YS-C99'"),
+    ("accountability", AccountabilityFilter(unit="YS-C99"), "unknown unit or person 'YS-C99'"),
+    ("escalations", EscalationsFilter(community="YS-C99"), "unknown community 'YS-C99'"),
+    ("escalations", EscalationsFilter(department="fir"), "unknown department 'fir'"),
+])
+def test_an_unknown_unit_is_refused_naming_it(cases, clock, name, filters, message):
+    f.report(cases, 1)  # in YS-C01-G01
+    with pytest.raises(DomainError, match=message):
+        read(cases, name, filters)
+    clock.set(START + timedelta(days=3))
+    with pytest.raises(DomainError, match=message):  # as of a past date too
+        read(cases, name, filters, as_of=DAY1)
+
+
+def test_a_known_unit_without_rows_is_answered_empty(cases, clock):
+    f.report(cases, 1)
+    accounts = Accounts(cases)
+    accounts.add("wang", "grid_worker", "YS-C02-G03")  # a grid with no case yet
+    accounts.add("zhao", "grid_worker", "YS-C03-G01")
+    accounts.change("zhao", unit="YS-C03-G02")  # YS-C03-G01 is held by nobody now
+    accounts.add("qian", "safety_officer", "YS-C04")
+    accounts.revoke("qian")  # a revoked account's unit stays known
+    clock.set(START + timedelta(days=3))
+    cases.report(f.grid_worker, place=f.Place("P-0900", "出租屋", "rental_house", "某路",
+                                              "YS-C05-G01", "YS-C05"),
+                 category="gas_safety", severity="general", description="燃气")
+    wanted = [("ledger", LedgerFilter(grid="YS-C02-G03")),
+              ("ledger", LedgerFilter(community="YS-C02")),  # the community of a grid's
+              ("ledger", LedgerFilter(grid="YS-C03-G01")),
+              ("ledger", LedgerFilter(community="YS-C01", severity="major")),
+              ("risk", RiskFilter(community="YS-C04")),
+              ("stats", StatsFilter(community="YS-C02")),
+              ("accountability", AccountabilityFilter(unit="zhao")),  # a person, no action
+              ("accountability", AccountabilityFilter(unit="housing")),
+              ("escalations", EscalationsFilter(street="YS", department="housing"))]
+    for name, filters in wanted:
+        assert read(cases, name, filters).rows == [], (name, filters)
+        assert read(cases, name, filters, as_of=DAY1).rows == [], (name, filters)
+    # A grid first reported in after the day asked for is known: nothing there that day.
+    assert read(cases, "ledger", LedgerFilter(grid="YS-C05-G01"), as_of=DAY1).rows == []
+    assert len(read(cases, "ledger", LedgerFilter(grid="YS-C05-G01")).rows) == 1
+
+
+def test_over_http_an_unknown_unit_is_a_422_naming_it(cases):
+    for api in make_api(cases):
+        api.report(1)
+        for path, params in (("/api/ledger", {"community": "YS-C99"}),
+                             ("/api/cases", {"grid": "YS-C01-G99"}),
+                             ("/api/risk", {"community": "YS-C99"}),
+                             ("/api/stats", {"community": "YS-C99"}),
+                             ("/api/accountability", {"unit": "YS-C99"})):
+            response = api.get(path, "street_supervisor", **params)
+            assert response.status_code == 422, (path, response.text)
+            assert "unknown" in response.json()["detail"] and (
+                next(iter(params.values())) in response.json()["detail"])
+        # A unit with an account and no case (the other community's officer's) is answered.
+        response = api.get("/api/ledger", "street_supervisor", community="YS-C02")
+        assert response.status_code == 200 and response.json()["rows"] == []
