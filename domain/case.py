@@ -124,6 +124,7 @@ class HazardCase(Chained, Aggregate):
         refused: bool
         escalated_at: str | None
         escalation_accepted: bool
+        cycle_enforcements: int
         measures: str | None
         submitted_by: str | None
         submitted_at: str | None
@@ -148,6 +149,7 @@ class HazardCase(Chained, Aggregate):
         self.refused = False
         self.escalated_at = None
         self.escalation_accepted = False
+        self.cycle_enforcements = 0  # enforcement is kept whole; a cycle counts its own
         self.measures = None
         self.submitted_by = None
         self.submitted_at = None
@@ -329,6 +331,13 @@ class HazardCase(Chained, Aggregate):
         closing = parse_enum(ClosingReason, closing_reason, "closing reason")
         if closing not in (ClosingReason.ENFORCED, ClosingReason.RECTIFIED):
             raise DomainError("a department closes a case as enforced or rectified")
+        if closing is ClosingReason.ENFORCED and not self.cycle_enforcements:
+            # Checked here, not on replay: cases closed so before this rule still load.
+            raise DomainError(
+                f"{self.number} cannot be closed as enforced: no enforcement is recorded "
+                f"since it was {'reopened' if self.recurrence_count else 'reported'}; "
+                f"record the enforcement decision first (decision number, measure, amount)"
+            )
         self.trigger_event(ev.CaseClosed, closing_reason=closing.value,
                            **act.fields(optional_text(reason, "the reason for closing")))
 

@@ -225,6 +225,7 @@ class EnforcementRecorded(CaseEvent):
                 "occurred_at": self.occurred_at,
             }
         ]
+        case.cycle_enforcements += 1
 
 
 class RectificationOrdered(CaseEvent):

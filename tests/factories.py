@@ -69,6 +69,14 @@ def to_escalated(cases: HazardCases, n: int = 1, accepted: bool = True, **kw) ->
     return case_id
 
 
+def to_enforced(cases: HazardCases, n: int = 1, **kw) -> UUID:
+    """Escalated, accepted and an enforcement recorded: ready to close as enforced."""
+    case_id = to_escalated(cases, n, **kw)
+    cases.record_enforcement(case_id, fire_officer, decision_number=f"园消罚〔2026〕{n}号",
+                             measure="warning")
+    return case_id
+
+
 def comment_as_recorded_before(cases: HazardCases, ref: UUID | str, text: str,
                                actor: Actor = safety_officer) -> None:
     """A comment recorded as hazardflow did before the domain refused control characters:

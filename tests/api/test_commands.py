@@ -47,7 +47,7 @@ HAPPY: dict[str, tuple[Setup, str, Any, str]] = {
     "order_rectification": (f.to_escalated, "department_officer",
                             {"deadline": "2026-03-20", "reason": "责令整改"},
                             "rectifying.in_progress"),
-    "close": (f.to_escalated, "department_officer", {"closing_reason": "enforced"}, "closed"),
+    "close": (f.to_enforced, "department_officer", {"closing_reason": "enforced"}, "closed"),
     "dismiss": (f.report, "safety_officer",
                 {"closing_reason": "unfounded", "reason": "现场无隐患"}, "closed"),
     "reopen": (_closed, "grid_worker", {"reason": "飞线充电复发"}, "found"),
@@ -170,3 +170,27 @@ def test_an_escalated_case_offers_the_department_only_what_it_would_accept(
     assert offered & set(answered) == {t for t, status in answered.items() if status == 200}
     decisions = {"record_enforcement", "order_rectification", "close"}
     assert offered >= ({"comment"} | decisions if accepted else {"comment", "accept_escalation"})
+
+
+def test_closing_as_enforced_needs_an_enforcement_recorded_first(api: Api) -> None:
+    """A department closed an accepted escalation as enforced with no EnforcementRecorded:
+    the ledger said 执法 with no decision number to prove it. It is a broken rule (422,
+    problem details) naming the case and what to do, and nothing is appended."""
+    case_id = f.to_escalated(api.cases)
+    number = api.cases.get_case(case_id).number
+    before = api.cases.get_case(case_id).version
+    refused = api.post(f"/api/cases/{number}/close", "department_officer",
+                       {"closing_reason": "enforced", "reason": "执法到位"})
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["detail"] == (
+        f"{number} cannot be closed as enforced: no enforcement is recorded since it was "
+        "reported; record the enforcement decision first (decision number, measure, amount)")
+    assert refused.json()["type"].endswith("/rule-violated")
+    assert api.cases.get_case(case_id).version == before
+    recorded = api.post(f"/api/cases/{number}/record_enforcement", "department_officer",
+                        HAPPY["record_enforcement"][2])
+    assert recorded.status_code == 200, recorded.text
+    closed = api.post(f"/api/cases/{number}/close", "department_officer",
+                      {"closing_reason": "enforced"})
+    assert (closed.status_code, closed.json()["state"]) == (200, "closed"), closed.text

@@ -442,3 +442,23 @@ def test_a_stale_expected_version_names_the_case_by_its_number(run):
     refused(run("case", "act", "HZ-2026-000001", "comment", "--token", so, "--text", "再次联系",
                 "--expected-version", "1", ok=False),
             "case HZ-2026-000001 is at version 2, not 1: reload it and decide again")
+
+
+def test_closing_as_enforced_without_an_enforcement_is_a_user_error(run):
+    report(run, token(run, "li", "grid_worker", "YS-C01-G01"))  # HZ-2026-000001
+    so = token(run, "chen", "safety_officer", "YS-C01")
+    fire = token(run, "wu", "department_officer", "fire")
+    run("case", "act", "HZ-2026-000001", "notify", "--token", so, "--party-name", "王",
+        "--party-role", "landlord")
+    run("case", "act", "HZ-2026-000001", "refuse", "--token", so, "--reason", "拒不整改")
+    run("case", "act", "HZ-2026-000001", "accept_escalation", "--token", fire)
+    refused(run("case", "act", "HZ-2026-000001", "close", "--token", fire,
+                "--closing-reason", "enforced", ok=False),
+            "HZ-2026-000001 cannot be closed as enforced: no enforcement is recorded since it "
+            "was reported; record the enforcement decision first (decision number, measure, "
+            "amount)")
+    run("case", "act", "HZ-2026-000001", "record_enforcement", "--token", fire,
+        "--decision-number", "园消罚〔2026〕1号", "--measure", "warning")
+    assert "HZ-2026-000001 closed v6" in run("case", "act", "HZ-2026-000001", "close",
+                                             "--token", fire, "--closing-reason",
+                                             "enforced").stdout

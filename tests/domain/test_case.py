@@ -168,14 +168,57 @@ def test_only_the_assigned_department_acts_and_only_after_accepting() -> None:
 def test_reopen_starts_a_new_cycle_linked_to_the_last() -> None:
     case = escalated()
     case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 3))
+    case.record_enforcement(act(fire_officer, "record_enforcement", "escalated", 3),
+                            "D-1", "warning", "0")
     case.close(act(fire_officer, "close", "closed", 4), "enforced", "")
     with pytest.raises(DomainError, match="reason"):
         case.reopen(act(grid_worker, "reopen", "found", 5), "")
     case.reopen(act(grid_worker, "reopen", "found", 5), "复发")
     assert case.recurrence_count == 1
     assert case.cycles[0]["closing_reason"] == "enforced"
-    assert case.cycles[0]["last_version"] == 5
+    assert case.cycles[0]["last_version"] == 6
     assert case.department is None and case.deadline is None and case.closing_reason is None
+
+
+def test_closing_as_enforced_needs_an_enforcement_recorded_in_this_cycle() -> None:
+    # The ledger would say 执法 closed with no decision number to prove it.
+    case = escalated()
+    case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 3))
+    refused = re.escape("HZ-2026-000001 cannot be closed as enforced: no enforcement is "
+                        "recorded since it was reported; record the enforcement decision "
+                        "first (decision number, measure, amount)")
+    with pytest.raises(DomainError, match=refused):
+        case.close(act(fire_officer, "close", "closed", 4), "enforced", "")
+    case.close(act(fire_officer, "close", "closed", 4), "rectified", "")  # no decision needed
+    # An enforcement of the cycle before does not prove this one's.
+    case = escalated()
+    case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 3))
+    case.record_enforcement(act(fire_officer, "record_enforcement", "escalated", 4),
+                            "D-1", "fine", "500")
+    case.close(act(fire_officer, "close", "closed", 5), "enforced", "")
+    case.reopen(act(grid_worker, "reopen", "found", 6), "复发")
+    case.notify(act(safety_officer, "notify", "notified", 7), landlord, date(2026, 3, 9), "x")
+    case.refuse(act(safety_officer, "refuse", "escalated", 8), "拒不整改", "fire", "routing")
+    case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 9))
+    with pytest.raises(DomainError, match="no enforcement is recorded since it was reopened"):
+        case.close(act(fire_officer, "close", "closed", 10), "enforced", "")
+    case.record_enforcement(act(fire_officer, "record_enforcement", "escalated", 10),
+                            "D-2", "seal_up", "0")
+    case.close(act(fire_officer, "close", "closed", 11), "enforced", "")
+    assert [e["decision_number"] for e in case.enforcement] == ["D-1", "D-2"]
+
+
+def test_a_case_closed_as_enforced_without_enforcement_before_the_rule_still_replays() -> None:
+    # The rule is the command's: an event stored before it must still load.
+    case = escalated()
+    case.accept_escalation(act(fire_officer, "accept_escalation", "escalated", 3))
+    at = T0 + timedelta(minutes=4)
+    case.trigger_event(ev.CaseClosed, closing_reason="enforced",
+                       **Act(fire_officer, "close", "closed", at, at).fields())
+    replayed = None
+    for event in case.collect_events():
+        replayed = event.mutate(replayed)
+    assert replayed.closing_reason == "enforced" and replayed.cycle_enforcements == 0
 
 
 def test_dismissing_as_duplicate_names_the_original() -> None:

@@ -107,6 +107,12 @@ class RandomHistory:
             params["occurred_at"] = max(self.clock.now() - timedelta(hours=rng.randint(1, 30)),
                                         _instant(case.last_occurred_at))
         try:
+            if params.get("closing_reason") == "enforced" and not case.cycle_enforcements:
+                # Closed as enforced only on a decision of record (no draw: the same seed
+                # gives the same history as before, plus this one event).
+                self.cases.record_enforcement(
+                    case_id, actor, decision_number=f"罚{case.number}", measure="warning",
+                    occurred_at=params.get("occurred_at"))
             self.cases.act(case_id, trigger, actor, **params)
             self.steps += 1
         except DomainError:

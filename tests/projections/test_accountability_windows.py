@@ -23,6 +23,7 @@ from tests.factories import (
     safety_officer,
     street_supervisor,
     to_awaiting_verification,
+    to_enforced,
     to_escalated,
 )
 from workflows.escalation import tick
@@ -92,7 +93,7 @@ def test_a_notice_over_the_spring_festival_as_of_the_days_it_occurred(cases):
 
 
 def test_a_reopened_case_waits_for_its_notice_by_the_rules(cases, clock):
-    case_id = to_escalated(cases, 1)
+    case_id = to_enforced(cases, 1)
     cases.close(case_id, fire_officer, closing_reason="enforced")
     clock.advance(days=4)  # Friday 6 March
     cases.reopen(case_id, safety_officer, reason="复发")

@@ -107,10 +107,10 @@ def test_events_written_before_their_due_day_existed_read_with_none(cases, clock
         safety_officer,
         street_supervisor,
         to_awaiting_verification,
-        to_escalated,
+        to_enforced,
     )
 
-    case_id = to_escalated(cases, 1)
+    case_id = to_enforced(cases, 1)
     cases.close(case_id, fire_officer, closing_reason="enforced")
     cases.reopen(case_id, safety_officer, reason="复发")
     to_awaiting_verification(cases, 2)

@@ -99,6 +99,8 @@ def test_risk_grades_and_their_history(cases, clock):
     assert grades() == {"P-0001": "red"}
     cases.accept_escalation(general, fire_officer)
     clock.advance(days=1)
+    cases.record_enforcement(general, fire_officer, decision_number="消罚〔2026〕2号",
+                             measure="warning")
     cases.close(general, fire_officer, closing_reason="enforced")
     assert grades() == {"P-0001": "green"}
     changes = read(cases, "risk", RiskFilter(view="changes")).rows

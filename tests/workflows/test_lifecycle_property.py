@@ -39,6 +39,7 @@ PEOPLE.append(Actor("safety_officer-0", Role.INSPECTOR, f.COMMUNITY))
 # (The engine's triggers run only when the rules say they are due.)
 INVARIANT_REFUSALS = (NotPermitted, SeparationOfDuties, NotDue)
 INVARIANT_MESSAGES = ("must accept the escalation", "already accepted", "extension must move",
+                      "record the enforcement decision first",  # closing as enforced
                       "before the order date", "before the notice date",
                       "before the day it is granted",  # an extension to a day already past
                       "is not due on")  # an engine trigger run before its time
