@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from dotenv import dotenv_values
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -91,10 +92,11 @@ OTHER_VARIABLES = frozenset({"HAZARDFLOW_TOKEN", "HAZARDFLOW_SERVE_GROUP_COMMIT"
                              "HAZARDFLOW_BENCH_DATABASE_URL", "HAZARDFLOW_BENCH_DIR"})
 
 
-def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+def unknown_variables(environ: Mapping[str, str], where: str = "") -> list[str]:
     """A warning for each ``HAZARDFLOW_*`` variable nothing reads, naming the setting it
     was probably meant to be: ``HAZARDFLOW_DATABSE_URL`` is otherwise ignored without a
-    word, and the events go to the SQLite file instead of PostgreSQL."""
+    word, and the events go to the SQLite file instead of PostgreSQL. ``where`` names the
+    source when it is not the environment (`` in .env``)."""
     prefix = Settings.model_config["env_prefix"]
     known = {prefix + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
     warnings = []
@@ -102,5 +104,16 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
         if name.upper().startswith(prefix) and name.upper() not in known:
             close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            warnings.append(f"warning: {name} is not a hazardflow setting{hint}; it is ignored")
+            warnings.append(f"warning: {name}{where} is not a hazardflow setting{hint}; "
+                            f"it is ignored")
     return warnings
+
+
+def unknown_in_env_file() -> list[str]:
+    """The warnings of ``unknown_variables`` for the ``.env`` file Settings reads, where a
+    typo is ignored as silently as in the environment."""
+    path = Path(str(Settings.model_config["env_file"]))
+    if not path.is_file():
+        return []
+    names = {name: value or "" for name, value in dotenv_values(path).items()}
+    return unknown_variables(names, f" in {path}")

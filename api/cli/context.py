@@ -9,7 +9,7 @@ from functools import cache
 import typer
 
 from api.accounts import Accounts, Unauthenticated
-from api.settings import Settings, unknown_variables
+from api.settings import Settings, unknown_in_env_file, unknown_variables
 from api.wiring import open_cases
 from domain.values import Actor
 from workflows.service import HazardCases
@@ -17,7 +17,7 @@ from workflows.service import HazardCases
 
 @cache
 def settings() -> Settings:
-    for warning in unknown_variables(os.environ):
+    for warning in unknown_variables(os.environ) + unknown_in_env_file():
         typer.echo(warning, err=True)
     return Settings()
 

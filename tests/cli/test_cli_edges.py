@@ -318,6 +318,18 @@ def test_a_misspelled_setting_is_named_with_the_one_it_was_meant_to_be(run, monk
     assert "SQLite" in done.stdout
 
 
+def test_a_misspelled_setting_in_the_env_file_is_named_too(run, tmp_path):
+    # Settings come from the environment or a .env file; a typo in the file was ignored
+    # without a word, as one in the environment had been.
+    (tmp_path / ".env").write_text("HAZARDFLOW_POOL_SIZE=3\n"
+                                   "HAZARDFLOW_DATABSE_URL=postgresql://postgres@127.0.0.1/test\n")
+    done = run("projections", "status")
+    assert done.stderr.splitlines() == [
+        ("warning: HAZARDFLOW_DATABSE_URL in .env is not a hazardflow setting (did you mean "
+         "HAZARDFLOW_DATABASE_URL?); it is ignored")]
+    assert "SQLite" in done.stdout
+
+
 def test_every_hazardflow_variable_the_project_reads_is_a_known_one():
     # A variable read somewhere but missing from api.settings would be warned about as a typo.
     import re
