@@ -107,7 +107,7 @@ class BlobStore:
         fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=self.root)
         try:
             with os.fdopen(fd, "wb") as out:
-                digest, size, head = self._copy(stream, out)
+                digest, size, head = self._copy(stream, out, name)
                 out.flush()
                 os.fsync(out.fileno())
             media_type = self._check(name, size, head)
@@ -126,13 +126,13 @@ class BlobStore:
         return Evidence(name=Path(name).name or digest, media_type=media_type, sha256=digest,
                         size=size)
 
-    def _copy(self, stream: BinaryIO, out: BinaryIO) -> tuple[str, int, bytes]:
+    def _copy(self, stream: BinaryIO, out: BinaryIO, name: str) -> tuple[str, int, bytes]:
         hasher, size, head = hashlib.sha256(), 0, b""
         while chunk := stream.read(CHUNK):
             size += len(chunk)
             if size > self.max_bytes:
                 raise EvidenceRejected(
-                    f"the file is larger than the limit of {self.max_bytes:,} bytes")
+                    f"{name} is larger than the limit of {self.max_bytes:,} bytes")
             if len(head) < 32:
                 head += chunk[:32 - len(head)]
             hasher.update(chunk)

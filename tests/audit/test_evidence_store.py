@@ -48,7 +48,8 @@ def test_a_type_outside_the_allow_list_is_refused(tmp_path):
 
 def test_a_file_over_the_limit_is_refused_without_a_trace(tmp_path):
     small = BlobStore(tmp_path / "b", max_bytes=100)
-    with pytest.raises(EvidenceRejected, match="larger than the limit of 100 bytes"):
+    # Named like the other refusals: of several files attached at once, which one.
+    with pytest.raises(EvidenceRejected, match="^big.jpg is larger than the limit of 100 bytes$"):
         small.put(io.BytesIO(JPEG), "big.jpg")
     with pytest.raises(EvidenceRejected, match="empty"):
         small.put(io.BytesIO(b""), "empty.jpg")
