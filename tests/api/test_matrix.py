@@ -48,6 +48,8 @@ def case_in(state: str, trigger: str) -> Callable[[HazardCases], UUID]:
         "rectifying.awaiting_verification": f.to_awaiting_verification,
         "escalated": lambda c, n: f.to_escalated(c, n, accepted=trigger != "accept_escalation"),
     }
+    if trigger == "close":  # closed as enforced, as HAPPY's body says, on a decision of record
+        setups["escalated"] = f.to_enforced
 
     def setup(cases: HazardCases) -> UUID:
         n = next(_places)
