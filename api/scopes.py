@@ -24,7 +24,13 @@ from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from domain.errors import CaseNotFound, DomainError, NotPermitted, ProbableDuplicate
+from domain.errors import (
+    CaseNotFound,
+    DomainError,
+    NotPermitted,
+    PlaceMismatch,
+    ProbableDuplicate,
+)
 from domain.values import Actor, Department, Role
 
 GRID_ROLES = frozenset({Role.GRID_WORKER, Role.VOLUNTEER, Role.PROPERTY_STAFF})
@@ -132,7 +138,10 @@ def duplicates_told_in_scope(actor: Actor, cases: Any) -> Iterator[None]:
     """Around a report or a reopening: a probable duplicate the caller may not see (a place
     id that has an open case recorded in another grid) is told without its id and number,
     as any case out of scope is answered as not found. That an open case of the category is
-    recorded at the place is all they learn; they may still confirm the hazard as new."""
+    recorded at the place is all they learn; they may still confirm the hazard as new.
+    Since places are registered with their grid (``PlaceMismatch``), such a duplicate comes
+    only from a place registered before that; a report naming a place id registered in
+    another grid is refused, and the place is not described to a caller outside its area."""
     try:
         yield
     except ProbableDuplicate as duplicate:
@@ -140,6 +149,11 @@ def duplicates_told_in_scope(actor: Actor, cases: Any) -> Iterator[None]:
         if can_see(actor, existing.place, existing.department):
             raise
         raise ProbableDuplicate(None, None, duplicate.trigger) from None
+    except PlaceMismatch as mismatch:
+        # the place an id is registered as, in another grid, is not described either
+        if mismatch.registered is None or can_see(actor, mismatch.registered, None):
+            raise
+        raise PlaceMismatch(mismatch.place_id, None, None) from None
 
 
 def area_filter(actor: Actor) -> dict[str, str]:

@@ -77,3 +77,27 @@ class ProbableDuplicate(DomainError):
         self.case_id = case_id
         self.number = number
         self.trigger = trigger
+
+
+class PlaceMismatch(DomainError):
+    """A report names a place id already registered as another place: another grid,
+    community or kind. One id must name one place, or its risk grade and ledger rows would
+    mix two places. ``registered`` and ``given`` are the two identities (grid, community,
+    kind); both None when the registered place lies outside the caller's area, which is
+    then not described to them."""
+
+    def __init__(self, place_id: str, registered: dict[str, str] | None,
+                 given: dict[str, str] | None) -> None:
+        if registered is None or given is None:
+            told = "is already used by a place outside your area"
+        else:
+            told = "is registered as " + ", ".join(
+                f"{key} {registered[key]}, not {given[key]}"
+                for key in registered if registered[key] != given.get(key))
+        super().__init__(
+            f"place {place_id} {told}: report it with the place's own grid, community and "
+            "kind, or give this place its own id"
+        )
+        self.place_id = place_id
+        self.registered = registered
+        self.given = given

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from uuid import UUID
 
 from domain.values import Actor, Party, Place
+from workflows.records import PlaceRegister
 from workflows.service import HazardCases
 
 GRID = "YS-C01-G01"
@@ -88,3 +91,15 @@ def comment_as_recorded_before(cases: HazardCases, ref: UUID | str, text: str,
     now = cases.clock.now()
     case.trigger_event(CommentAdded, **Act(actor, "comment", case.state, now, now).fields(text))
     cases.save(case)
+
+
+@contextmanager
+def places_as_registered_before_described() -> Iterator[None]:
+    """Inside, place registers are written as before places were described (no
+    ``PlaceRegister.Described``): a store from then may hold one place id in two grids."""
+    described = PlaceRegister.describe
+    PlaceRegister.describe = lambda self, identity, at: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        PlaceRegister.describe = described  # type: ignore[method-assign]

@@ -4,7 +4,9 @@ They are saved in the same transaction as the case events they guard, so either 
 land or neither does:
 - ``CaseNumber``: one per issued number; its primary key makes a number unique store-wide.
 - ``CommandRecord``: one per (actor, client command id); makes a command idempotent.
-- ``PlaceRegister``: one per place; the open cases there, for duplicate detection.
+- ``PlaceRegister``: one per place; what the place is (grid, community, kind) as first
+  reported, so one place id never names two places, and the open cases there, for
+  duplicate detection.
 """
 
 from __future__ import annotations
@@ -73,10 +75,22 @@ class CommandRecord(Aggregate):
 
 
 class PlaceRegister(Aggregate):
-    """Open cases at one place, by case id -> category."""
+    """What a place is and its open cases, by case id -> category."""
 
     class Opened(Aggregate.Created):
         place_id: str
+
+    class Described(Aggregate.Event):
+        """The place's identity as first reported. Its own event, not fields of ``Opened``:
+        registers opened before places were described take it at their next report."""
+
+        grid: str
+        community: str
+        kind: str
+
+        def apply(self, register: PlaceRegister) -> None:
+            register.identity = {"grid": self.grid, "community": self.community,
+                                 "kind": self.kind}
 
     class CaseOpened(Aggregate.Event):
         case_id: str
@@ -95,6 +109,7 @@ class PlaceRegister(Aggregate):
 
     def __init__(self, place_id: str) -> None:
         self.place_id = place_id
+        self.identity: dict[str, str] | None = None
         self.open_cases: dict[str, str] = {}
 
     @classmethod
@@ -102,6 +117,16 @@ class PlaceRegister(Aggregate):
         return cls._create(
             cls.Opened, id=place_register_id(place_id), place_id=place_id, timestamp=at
         )
+
+    def describe(self, identity: dict[str, str], at: datetime) -> None:
+        """Record what the place is, once; the caller has checked it against ``identity``."""
+        if self.identity is None:
+            self.trigger_event(self.Described, timestamp=at, **identity)
+
+    def agrees_with(self, identity: dict[str, str]) -> bool:
+        """Whether ``identity`` is the place as registered (or the place is not described
+        yet, so anything agrees)."""
+        return self.identity is None or self.identity == identity
 
     def open_case(self, case_id: UUID, category: str, at: datetime) -> None:
         self.trigger_event(self.CaseOpened, case_id=str(case_id), category=category, timestamp=at)

@@ -29,6 +29,7 @@ from domain.errors import (
     DomainError,
     IdempotencyMismatch,
     NotPermitted,
+    PlaceMismatch,
     ProbableDuplicate,
     VersionConflict,
 )
@@ -199,6 +200,10 @@ class HazardCases:
             to = lifecycle.next_state("new", "report", actor.role)
             register = self._place_register(place.id, fresh) or PlaceRegister.open(place.id,
                                                                                    now)
+            identity = _identity(place.as_dict())
+            if not register.agrees_with(identity):
+                raise PlaceMismatch(place.id, register.identity, identity)
+            register.describe(identity, now)
             if not confirm_new:
                 self._refuse_duplicate(register, category)
             act = Act(actor, "report", to, occurred_at or now, now)
@@ -576,6 +581,8 @@ class HazardCases:
     def _track_open(self, case: HazardCase, now: datetime, fresh: bool) -> PlaceRegister:
         register = self._place_register(case.place["id"], fresh) or PlaceRegister.open(
             case.place["id"], now)
+        if register.agrees_with(_identity(case.place)):
+            register.describe(_identity(case.place), now)
         if case.is_open:
             register.open_case(case.id, case.category, now)
         else:
@@ -609,3 +616,9 @@ def lifecycle_error(state: str, trigger: str, actor: Actor) -> DomainError:
     except DomainError as error:
         return error
     return DomainError(f"{trigger} is not a command on an existing case")
+
+
+def _identity(place: dict[str, Any]) -> dict[str, str]:
+    """What makes a place the place it is; its name and address may be typed differently."""
+    return {key: str(getattr(place[key], "value", place[key]))
+            for key in ("grid", "community", "kind")}

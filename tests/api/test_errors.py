@@ -144,6 +144,39 @@ def test_trigger_not_allowed_from_the_state_is_409(api: Api) -> None:
     assert body["state"] == "found"
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8"],
+                         ids=["command_path", "routes"])
+@pytest.mark.parametrize("accepted", [False, True], ids=["before_acceptance", "accepted"])
+def test_a_refused_trigger_offers_what_the_case_view_offers(api: Api, accepted: bool,
+                                                            content_type: str) -> None:
+    """A 403 / 409 listed the lifecycle table's triggers for the role, while the case view
+    (GET /api/cases/{case}) lists them less what the case would refuse: on an escalation
+    the department had not accepted, the fire officer's 403 offered close and
+    record_enforcement (each then refused, 422) and never said accept_escalation alone was
+    new. The body's allowed_triggers, and its detail, are the view's list."""
+    case_id = f.to_escalated(api.cases, accepted=accepted)
+    offered = api.get(f"/api/cases/{case_id}", "department_officer").json()["allowed_triggers"]
+    refused = assert_problem(api.post(f"/api/cases/{case_id}/notify", "department_officer",
+                                      {"party": {"name": "x", "role": "owner"}},
+                                      **{"Content-Type": content_type}), 403)
+    assert refused["state"] == "escalated"
+    assert refused["allowed_triggers"] == offered
+    assert refused["detail"].endswith(
+        "triggers allowed here for department_officer: " + ", ".join(offered))
+    if accepted:
+        assert {"close", "record_enforcement"} <= set(offered)
+        assert "accept_escalation" not in offered
+    else:
+        assert "accept_escalation" in offered
+        assert not {"close", "record_enforcement", "order_rectification"} & set(offered)
+    # Another role's refusal on the same case lists that role's view too.
+    wrong_state = assert_problem(api.post(f"/api/cases/{case_id}/notify", "safety_officer",
+                                          {"party": {"name": "x", "role": "owner"}},
+                                          **{"Content-Type": content_type}), 409)
+    assert wrong_state["allowed_triggers"] == api.get(
+        f"/api/cases/{case_id}", "safety_officer").json()["allowed_triggers"]
+
+
 def test_probable_duplicate_is_409_naming_the_open_case(api: Api) -> None:
     first = api.report(5)
     body = assert_problem(api.post("/api/cases", "grid_worker", report_body(5)), 409)
@@ -154,7 +187,9 @@ def test_probable_duplicate_is_409_naming_the_open_case(api: Api) -> None:
 
 
 def test_probable_duplicate_out_of_scope_is_409_without_naming_the_case(api: Api) -> None:
-    first = api.report(6)  # in grid YS-C01-G01
+    # one place id in two grids: only a store from before places were described holds that
+    with f.places_as_registered_before_described():
+        first = api.report(6)  # in grid YS-C01-G01
     elsewhere = report_body(6, place=place_body(6, grid="YS-C01-G02"))  # same place id
     response = api.post("/api/cases", "grid_worker-x", elsewhere)
     body = assert_problem(response, 409)
@@ -172,10 +207,13 @@ def test_probable_duplicate_out_of_scope_is_409_without_naming_the_case(api: Api
 def test_reopening_while_the_hazard_is_open_as_another_case_is_409(api: Api) -> None:
     # A (grid G02) closed; the same place id reported in G01 meanwhile (B, open): reopening
     # A is a probable duplicate, named to whom may see B, told without naming it otherwise.
+    # (one place id in two grids: only a store from before places were described holds that)
     elsewhere = report_body(8, place=place_body(8, grid="YS-C01-G02"))
-    a = api.post("/api/cases", "grid_worker-x", elsewhere).json()
-    api.cases.dismiss(a["case_id"], f.safety_officer, closing_reason="unfounded", reason="误报")
-    b = api.report(8)
+    with f.places_as_registered_before_described():
+        a = api.post("/api/cases", "grid_worker-x", elsewhere).json()
+        api.cases.dismiss(a["case_id"], f.safety_officer, closing_reason="unfounded",
+                          reason="误报")
+        b = api.report(8)
     reopen = f"/api/cases/{a['case_id']}/reopen"
     hidden = api.post(reopen, "grid_worker-x", {"reason": "又发现"})
     body = assert_problem(hidden, 409)
@@ -186,6 +224,28 @@ def test_reopening_while_the_hazard_is_open_as_another_case_is_409(api: Api) -> 
     confirmed = api.post(reopen, "grid_worker-x", {"reason": "另一处", "confirm_new": True})
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["state"] == "found"
+
+def test_a_place_id_registered_as_another_place_is_422(api: Api) -> None:
+    api.report(9)  # P-0009, a rental house in grid YS-C01-G01
+    stored = len(api.cases.recorder.select_notifications(1, 1000))
+    # a grid worker of another grid is not told what or where the place is
+    elsewhere = report_body(9, place=place_body(9, grid="YS-C01-G02"), confirm_new=True)
+    hidden = assert_problem(api.post("/api/cases", "grid_worker-x", elsewhere), 422)
+    assert hidden["detail"] == (
+        "place P-0009 is already used by a place outside your area: report it with the "
+        "place's own grid, community and kind, or give this place its own id")
+    # the community's officer, who sees the place, is told what differs
+    enterprise = report_body(9, category="blocked_fire_exit",
+                             place={**place_body(9), "kind": "enterprise"})
+    told = assert_problem(api.post("/api/cases", "safety_officer", enterprise), 422)
+    assert told["detail"].startswith(
+        "place P-0009 is registered as kind rental_house, not enterprise: ")
+    assert len(api.cases.recorder.select_notifications(1, 1000)) == stored
+    # the same place under another name or address is the same place
+    renamed = report_body(9, category="blocked_fire_exit",
+                          place={**place_body(9), "name": "陈家出租屋", "address": "园山路九号"})
+    assert api.post("/api/cases", "safety_officer", renamed).status_code == 201
+
 
 def test_separation_of_duties_is_403(api: Api) -> None:
     case_id = f.to_rectifying(api.cases)

@@ -77,14 +77,14 @@ def test_a_reporter_reports_only_in_their_own_grid(run):
     assert "HZ-2026-000001 found v1" in report(run, gw).stdout
 
 
-def test_a_duplicate_outside_the_callers_territory_is_not_named(run):
+def test_a_place_id_used_in_another_grid_is_refused_without_describing_the_place(run):
     report(run, token(run, "li", "grid_worker", "YS-C01-G01"))  # HZ-2026-000001 at P1
     other = token(run, "qian", "grid_worker", "YS-C01-G02")
-    refused(report(run, other, "P1", "YS-C01-G02", ok=False),
-            "probable duplicate of an open case outside your area at the same place and "
-            "category; confirm it is a new hazard to report it anyway")
-    assert "HZ-2026-000002 found v1" in report(run, other, "P1", "YS-C01-G02", "YS-C01",
-                                                "--confirm-new").stdout
+    for extra in ((), ("--confirm-new",)):
+        refused(report(run, other, "P1", "YS-C01-G02", "YS-C01", *extra, ok=False),
+                "place P1 is already used by a place outside your area: report it with the "
+                "place's own grid, community and kind, or give this place its own id")
+    assert "HZ-2026-000002 found v1" in report(run, other, "P2", "YS-C01-G02").stdout
 
 
 def test_a_case_outside_the_callers_territory_is_answered_as_unknown(run, tmp_path):

@@ -1,0 +1,97 @@
+"""One place id names one place: its grid, community and kind as first reported."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+import pytest
+
+from domain.errors import PlaceMismatch
+from domain.values import Actor
+from tests import factories as f
+from tests.service.test_concurrency import run_in_threads
+from workflows.records import place_register_id
+
+other_grid_worker = Actor("gw-qian", "grid_worker", "YS-C01-G02")
+
+
+def count_events(cases) -> int:
+    return cases.recorder.max_notification_id() or 0
+
+
+def report_at(cases, place, category: str = "flying_wire_charging",
+              actor: Actor = f.safety_officer):
+    return cases.report(actor, place=place, category=category, severity="general",
+                        description="楼道飞线充电", confirm_new=True)
+
+
+def test_a_place_id_reported_as_another_place_is_refused_and_appends_nothing(cases):
+    first = f.place(1)  # a rental house in grid YS-C01-G01
+    report_at(cases, first)
+    before = count_events(cases)
+    for differing, told in [
+        ({"grid": "YS-C01-G02"}, "grid YS-C01-G01, not YS-C01-G02"),
+        ({"kind": "enterprise"}, "kind rental_house, not enterprise"),
+        ({"grid": "YS-C02-G01", "community": "YS-C02"},
+         "grid YS-C01-G01, not YS-C02-G01, community YS-C01, not YS-C02"),
+    ]:
+        with pytest.raises(PlaceMismatch) as raised:
+            report_at(cases, replace(first, **differing))
+        assert str(raised.value) == (
+            f"place P-0001 is registered as {told}: report it with the place's own grid, "
+            "community and kind, or give this place its own id")
+    assert count_events(cases) == before
+
+
+def test_a_place_under_another_name_or_address_is_the_same_place(cases):
+    report_at(cases, f.place(1))
+    again = report_at(cases, replace(f.place(1), name="陈家出租屋", address="园山路一号"),
+                      category="blocked_fire_exit")
+    assert cases.get_case(again.case_id).place["name"] == "陈家出租屋"
+    register = cases.repository.get(place_register_id("P-0001"))
+    assert register.identity == {"grid": f.GRID, "community": f.COMMUNITY,
+                                 "kind": "rental_house"}
+    assert len(register.open_cases) == 2
+
+
+def test_a_place_registered_before_places_were_described_takes_its_next_report(cases):
+    with f.places_as_registered_before_described():
+        report_at(cases, f.place(1))
+    assert cases.repository.get(place_register_id("P-0001")).identity is None
+    # its next report describes it; from then on it is that place
+    report_at(cases, replace(f.place(1), grid="YS-C01-G02"), category="blocked_fire_exit",
+              actor=other_grid_worker)
+    register = cases.repository.get(place_register_id("P-0001"))
+    assert register.identity == {"grid": "YS-C01-G02", "community": f.COMMUNITY,
+                                 "kind": "rental_house"}
+    with pytest.raises(PlaceMismatch):
+        report_at(cases, f.place(1), category="illegal_wiring")
+
+
+def test_a_case_closing_describes_a_place_registered_before(cases):
+    with f.places_as_registered_before_described():
+        case_id = f.report(cases)
+    cases.dismiss(case_id, f.safety_officer, closing_reason="unfounded", reason="误报")
+    register = cases.repository.get(place_register_id("P-0001"))
+    assert register.identity is not None and register.identity["grid"] == f.GRID
+    assert not register.is_open
+
+
+def test_two_first_reports_of_a_new_place_in_two_grids_register_one_place(open_service):
+    """Both would create the place's register: one save wins, the other is decided again on
+    the registered place and refused."""
+    writers = [open_service() for _ in range(2)]
+    reporters = [(f.grid_worker, f.GRID), (other_grid_worker, "YS-C01-G02")]
+
+    def work(i: int) -> str:
+        actor, grid = reporters[i]
+        try:
+            report_at(writers[i], replace(f.place(5), grid=grid), actor=actor)
+        except PlaceMismatch:
+            return "refused"
+        return grid
+
+    outcomes = run_in_threads(2, work)
+    filed = [o for o in outcomes if o != "refused"]
+    assert len(filed) == 1 and outcomes.count("refused") == 1, outcomes
+    register = writers[0].repository.get(place_register_id("P-0005"))
+    assert register.identity["grid"] == filed[0]
