@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.case import HazardCase
 from domain.events import CaseEvent
-from domain.values import Actor
+from domain.values import Actor, Role
 from workflows import lifecycle
 from workflows.service import CommandResult
 
@@ -20,13 +20,15 @@ _CASE_ID = "6f1c2a4e-5b7d-4c1e-9a3f-2b8d7e6c5a41"
 _DECISIONS = frozenset({"record_enforcement", "order_rectification", "close"})
 
 
-def offered_triggers(case: HazardCase, actor: Actor) -> list[str]:
-    """The triggers the lifecycle allows the caller's role from the case's state, less those
-    the case itself would refuse now for its escalation's acceptance."""
-    allowed = lifecycle.allowed_triggers(case.state, actor.role)
-    if case.state != "escalated":
+def offered_triggers(state: str, role: Role, escalation_accepted: bool) -> list[str]:
+    """The triggers the lifecycle allows ``role`` from ``state``, less those the case would
+    refuse now for its escalation's acceptance. Everything that tells a caller what they may
+    do next says this: the case view and a refused trigger's 403 / 409
+    (``api.conflicts.named_by_number``)."""
+    allowed = lifecycle.allowed_triggers(state, role)
+    if state != "escalated":
         return allowed
-    refused = {"accept_escalation"} if case.escalation_accepted else _DECISIONS
+    refused = {"accept_escalation"} if escalation_accepted else _DECISIONS
     return [trigger for trigger in allowed if trigger not in refused]
 
 
@@ -99,7 +101,8 @@ class CaseOut(BaseModel):
             escalation_accepted=case.escalation_accepted, closing_reason=case.closing_reason,
             closed_at=case.closed_at, recurrence_count=case.recurrence_count,
             extensions=case.extensions,
-            allowed_triggers=offered_triggers(case, actor),
+            allowed_triggers=offered_triggers(case.state, actor.role,
+                                              case.escalation_accepted),
         )
 
 
