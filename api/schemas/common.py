@@ -66,8 +66,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "missing, unknown or revoked bearer token",
         403: "the caller's role may not do this",
         404: "no such case, or the case is outside the caller's jurisdiction",
-        409: "stale If-Match version, illegal transition from the case's state, or a "
-             "probable duplicate",
+        409: "stale If-Match version, illegal transition from the case's state, a "
+             "probable duplicate, or busy: the command's saves kept colliding with "
+             "concurrent writers on the case (try again)",
         413: "request body too large",
         422: "invalid input, a broken rule, or an Idempotency-Key reused for another body",
     }

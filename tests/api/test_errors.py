@@ -137,6 +137,33 @@ def test_a_conflict_names_the_case_by_its_number(api: Api, monkeypatch: Any,
     assert api.cases.get_case(case_id).version == 2
 
 
+def test_the_busy_409_is_documented_where_the_other_409s_are(api: Api,
+                                                               monkeypatch: Any) -> None:
+    """/openapi.json described a command's 409 as a stale version, an illegal transition or
+    a probable duplicate; the busy answer (saves colliding with concurrent writers) was not
+    named, so a client had no word that retrying is the remedy."""
+    paths = api.client.get("/openapi.json").json()["paths"]
+    described = {f"{method.upper()} {path}": operation["responses"]["409"]["description"]
+                 for path, operations in paths.items()
+                 for method, operation in operations.items()
+                 if "409" in operation.get("responses", {})}
+    assert {"POST /api/cases", "POST /api/cases/{case}/comment",
+            "POST /api/cases/{case}/evidence"} <= set(described)
+    for description in described.values():
+        assert "stale If-Match" in description and "probable duplicate" in description
+        assert "busy" in description and "concurrent writers" in description
+
+    def collide(*_: Any) -> None:
+        raise IntegrityError("another writer saved this version first")
+
+    case_id = f.to_notified(api.cases)
+    monkeypatch.setattr(api.cases, "commit", collide)
+    monkeypatch.setattr(api.cases, "MAX_ATTEMPTS", 2)
+    busy = assert_problem(api.post(f"/api/cases/{case_id}/comment", "safety_officer",
+                                   {"text": "已电话联系房东"}), 409)
+    assert busy["type"].endswith("/busy")
+
+
 def test_trigger_not_allowed_from_the_state_is_409(api: Api) -> None:
     case = api.report()
     body = assert_problem(api.post(f"/api/cases/{case['case_id']}/verify", "inspector",
