@@ -68,7 +68,7 @@ class AuditFilter:
         check_range(self.since, self.until)
 
     def units(self) -> Named:
-        return ()  # a case and an actor, not units
+        return (("case", self.case), ("person", self.actor))
 
 
 COLUMNS = (

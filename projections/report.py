@@ -17,8 +17,9 @@ from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ, end_of_local_day, iso
 
 # What a filter names, as (kind, value) pairs, a None value naming nothing: kind is street,
-# community, grid, department, unit (any of them) or "unit or person". A report that comes
-# back empty refuses a value the system does not know (``projections.units``).
+# community, grid, department, unit (any of them), "unit or person", person (an actor) or
+# case. A report that comes back empty refuses a value the system does not know, and a grid
+# named with a community it does not lie in (``projections.units``).
 Named = tuple[tuple[str, str | None], ...]
 
 

@@ -8,6 +8,10 @@ grid with a grid worker but no case yet is known, and so is a unit found only in
 account since moved away, a case long closed), for a report as of a past date; a unit first
 named after that date is known too, and simply has nothing in that report.
 
+People (an actor filter, accountability's unit or person) are every account's name and
+everyone who acted on a case (the demo's people have no account unless asked for). A case
+(a number or id) is known if the store has it. A grid named with a community must lie in it.
+
 They are read from the log, not from a read model: no event pays for this, and only a
 report that came back empty asks (a unit that matches a row is known). Accounts come first
 (few records), then reports of cases, until every unit asked about is found.
@@ -16,15 +20,17 @@ report that came back empty asks (a unit that matches a row is known). Accounts 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.errors import DomainError
-from domain.events import Reported
+from domain.errors import CaseNotFound, DomainError
+from domain.events import CASE_EVENT_TYPES, Reported
 from domain.values import SYSTEM_ACTOR, Department
 from projections.decoding import event_decoder
 from projections.eventlog import row_reader
@@ -34,9 +40,10 @@ from projections.report import Named
 # checks these against the classes.
 ACCOUNT_TOPICS = ("api.accounts:Account.Registered", "api.accounts:Account.Changed")
 REPORTED_TOPIC = get_topic(Reported)
+CASE_TOPICS = tuple(get_topic(cls) for cls in CASE_EVENT_TYPES)
 PAGE = 5000
 DEPARTMENTS = frozenset(d.value for d in Department)
-
+PEOPLE = ("person", "unit or person")  # the kinds a person may answer
 
 
 @dataclass
@@ -46,6 +53,7 @@ class Known:
     levels: dict[str, set[str]] = field(default_factory=lambda: {
         "street": set(), "community": set(), "grid": set(), "department": set(DEPARTMENTS)})
     people: set[str] = field(default_factory=lambda: {SYSTEM_ACTOR.id})
+    within: set[tuple[str, str]] = field(default_factory=set)  # (grid, its community)
 
     def add_account_unit(self, unit: str) -> None:
         """An account's unit: a department, or a street, community or grid by its depth
@@ -54,61 +62,114 @@ class Known:
             parts = unit.split("-")
             for level, depth in (("street", 1), ("community", 2), ("grid", 3))[:len(parts)]:
                 self.levels[level].add("-".join(parts[:depth]))
+            if len(parts) == 3:
+                self.within.add((unit, "-".join(parts[:2])))
 
     def add_place(self, place: dict[str, str]) -> None:
         community = place["community"]
         self.levels["grid"].add(place["grid"])
         self.levels["community"].add(community)
         self.levels["street"].add(community.split("-", 1)[0])
+        self.within.add((place["grid"], community))
 
     def has(self, kind: str, value: str) -> bool:
         if kind in self.levels:
             return value in self.levels[kind]
+        if kind == "person":
+            return value in self.people
         units = any(value in found for found in self.levels.values())
         return units or (kind == "unit or person" and value in self.people)
+
+    def communities_of(self, grid: str) -> list[str]:
+        return sorted(community for g, community in self.within if g == grid)
 
     def like(self, kind: str, value: str) -> list[str]:
         """A known name ``value`` was probably meant for: the same in other letter case
         (ys-c01), else one a character or two away (YS-C1 for YS-C01)."""
+        people = self.people if kind in PEOPLE else set()
         pool = sorted(self.levels[kind] if kind in self.levels else
-                      set().union(*self.levels.values()))
+                      people.union(*self.levels.values()) if kind != "person" else people)
         same = [name for name in pool if name.casefold() == value.casefold()]
         return same or difflib.get_close_matches(value, pool, n=1, cutoff=0.85)
 
 
 def require_known(service: Any, named: Named) -> None:
-    """Refuse the first value in ``named`` that no account or case of the log names."""
-    missing = [(kind, value) for kind, value in named if value]
+    """Refuse the first value in ``named`` that no account, case or event of the log names,
+    and a grid named with a community it does not lie in."""
+    wanted = [(kind, value) for kind, value in named if value]
+    for kind, value in wanted:
+        if kind == "case":
+            _require_case(service, value)
+    missing = [(kind, value) for kind, value in wanted if kind != "case"]
+    given = dict(missing)
+    pairs = ([(given["grid"], given["community"])]
+             if "grid" in given and "community" in given else [])
     if not missing:
         return
     known = Known()
-    for _ in _reading(service, known):
+
+    def needed(source: str) -> bool:
+        if source == "accounts":
+            return True
+        if source == "places":
+            return bool(pairs) or any(kind != "person" for kind, _ in missing)
+        return any(kind in PEOPLE for kind, _ in missing)
+
+    for _ in _reading(service, known, needed):
         missing = [(kind, value) for kind, value in missing if not known.has(kind, value)]
-        if not missing:
+        pairs = [pair for pair in pairs if pair not in known.within]
+        if not missing and not pairs:
             return
-    kind, value = missing[0]
+    if missing:
+        _refuse_unknown(known, *missing[0])
+    grid, community = pairs[0]
+    places = known.communities_of(grid)
+    raise DomainError(f"grid {grid} lies in community {' and '.join(places)}, not {community}")
+
+
+def _require_case(service: Any, ref: str) -> None:
+    try:
+        service.history(ref)  # a number no case has, or an id of no case (an account's)
+    except CaseNotFound:
+        raise DomainError(f"unknown case {ref!r}: no case has that number or id") from None
+
+
+def _refuse_unknown(known: Known, kind: str, value: str) -> None:
     if kind == "department":
         raise DomainError(f"unknown department {value!r}; expected one of: "
                           f"{', '.join(sorted(DEPARTMENTS))}")
     close = known.like(kind, value)
     hint = f"; did you mean {close[0]}?" if close else ""
+    if kind == "person":
+        raise DomainError(f"unknown actor {value!r}: no account has that name and no one "
+                          f"of that name acted on a case{hint}")
     held = "has that name or unit" if kind == "unit or person" else "holds it"
     raise DomainError(f"unknown {kind} {value!r}: no account {held} and no case was "
                       f"reported in it{hint}")
 
 
-def _reading(service: Any, known: Known) -> Iterator[None]:
-    """Fill ``known`` from the log a page at a time, accounts first; yields before the
-    first (departments and the system actor are known without it) and after each."""
+def _reading(service: Any, known: Known,
+             needed: Callable[[str], bool]) -> Iterator[None]:
+    """Fill ``known`` from the log a page at a time: accounts, then reports of cases, then
+    who acted on cases, each only while ``needed`` says it may find something asked about;
+    yields before the first (departments and the system actor are known without it) and
+    after each page."""
     yield
     decode = event_decoder(service.app.mapper)
     stop = service.recorder.max_notification_id() or 0
-    for topics in (ACCOUNT_TOPICS, (REPORTED_TOPIC,)):
+    for source, topics in (("accounts", ACCOUNT_TOPICS), ("places", (REPORTED_TOPIC,)),
+                           ("actors", CASE_TOPICS)):
         read, after = row_reader(service.recorder, topics), 0
-        while rows := read(after, stop, PAGE):
-            for _, originator_id, version, topic, state in rows:
-                event = decode(topic, bytes(state), UUID(str(originator_id)), version)
-                if topic == REPORTED_TOPIC:
+        while needed(source) and (rows := read(after, stop, PAGE)):
+            for _, originator_id, version, topic, stored in rows:
+                state = bytes(stored)
+                if source == "actors" and (actor := _actor_id(service.app.mapper, state)):
+                    known.people.add(actor)
+                    continue
+                event = decode(topic, state, UUID(str(originator_id)), version)
+                if source == "actors":
+                    known.people.add(event.actor["id"])
+                elif topic == REPORTED_TOPIC:
                     known.add_place(event.place)
                 else:
                     known.add_account_unit(event.unit)
@@ -116,3 +177,19 @@ def _reading(service: Any, known: Known) -> Iterator[None]:
                         known.people.add(event.name)
             after = rows[-1][0]
             yield
+
+
+# Who acted, read from a case event's JSON without decoding it (this pass may read every
+# case event). Inside a JSON string a quote is escaped, so no text can pass for this.
+_ACTOR = re.compile(rb'"actor":\{"id":"((?:[^"\\]|\\.)*)"')
+
+
+def _actor_id(mapper: Any, state: bytes) -> str | None:
+    """The actor's id in ``state``, or None where the event is to be decoded instead."""
+    if mapper.cipher is not None or mapper.compressor is not None:
+        return None
+    found = _ACTOR.search(state)
+    if found is None:
+        return None
+    text: str = json.loads(b'"' + found.group(1) + b'"')
+    return text

@@ -91,8 +91,13 @@ def _narrowed(actor: Actor, **wanted: Any) -> dict[str, Any]:
     """Filter values: the caller's own area where the report filters by it and the caller
     named none. A value the caller named is kept even outside their area, where it
     matches no row ``_scoped`` keeps: replaced by their own area, it answered rows of
-    another community or grid than the one asked for."""
+    another community or grid than the one asked for. Nothing is filled in where the caller
+    named a community or a grid: a grid worker's own grid with another community they named
+    (or a community officer's community with another's grid) would be refused as a grid
+    that does not lie in that community, naming a value they did not give."""
     area = scopes.area_filter(actor)
+    if wanted.get("community") is not None or wanted.get("grid") is not None:
+        area = {}
     return {k: (area.get(k) if v is None else v) if k in ("community", "grid") else v
             for k, v in wanted.items()}
 

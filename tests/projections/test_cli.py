@@ -8,6 +8,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from api.accounts import Accounts
 from projections import all_projections, by_names
 from projections.db import SqliteDb, store_db
 from projections.runner import Runner
@@ -109,11 +110,28 @@ def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
      "unknown community 'YS-C99'"),
     (["report", "accountability", "--unit", "YS-C99"], "unknown unit or person 'YS-C99'"),
     (["users", "list", "--unit", "YS-C99"], "unknown unit 'YS-C99'"),
+    # an actor or a case nobody knows (a typo): said, not an empty trail
+    (["report", "audit", "--actor", "wang"],
+     "unknown actor 'wang': no account has that name and no one of that name acted on a case"),
+    (["report", "audit", "--actor", "gw-lii", "--as-of", "2026-03-02"], "did you mean gw-li?"),
+    (["report", "audit", "--case", "HZ-2026-999999"],
+     "unknown case 'HZ-2026-999999': no case has that number or id"),
+    (["report", "accountability", "--unit", "gw-lii"], "did you mean gw-li?"),
 ])
 def test_user_mistakes_print_one_line_and_exit_2(store, monkeypatch, capsys, args, message):
     code, _, err = run_hazardflow(monkeypatch, capsys, *args)
     assert code == 2
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_a_grid_outside_the_community_named_prints_where_it_lies(store, monkeypatch, capsys):
+    Accounts(store).add("wang", "grid_worker", "YS-C02-G01")
+    code, _, err = run_hazardflow(monkeypatch, capsys, "report", "ledger", "--community",
+                                  "YS-C01", "--grid", "YS-C02-G01")
+    assert (code, err) == (2, "error: grid YS-C02-G01 lies in community YS-C02, not YS-C01\n")
+    # an account that never acted is answered with an empty trail
+    code, _, _ = run_hazardflow(monkeypatch, capsys, "report", "audit", "--actor", "wang")
+    assert code == 0
 
 
 def test_the_worker_catches_up_then_runs_the_registered_ticks(store, monkeypatch):
