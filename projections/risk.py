@@ -34,7 +34,8 @@ def grade(open_cases: int, open_major: int, open_flagged: int) -> str:
 
 class RiskGrades(Projection):
     name = "risk"
-    version = 2  # 2: the changes name the case by its number
+    # 2: the changes name the case by its number; 3: a place is described by its latest report
+    version = 3
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("number", "TEXT"), ("place_id", "TEXT"),
                       ("is_open", "INTEGER"), ("major", "INTEGER"), ("flagged", "INTEGER")),
@@ -89,13 +90,17 @@ class RiskGrades(Projection):
 
     @staticmethod
     def _ensure_place(place: dict[str, str], page: Page) -> None:
-        if page.get(PLACES, place["id"]) is None:
-            page.put(PLACES, {
-                "place_id": place["id"], "place_name": place["name"],
-                "place_kind": place["kind"], "community": place["community"],
-                "grid": place["grid"], "open_cases": 0, "open_major": 0, "open_flagged": 0,
-                "grade": "green", "since": None,
-            })
+        """The place as its latest report gives it: a place moved to another grid
+        (``hazardflow places move``) is graded in that grid from its next report on."""
+        described = {"place_name": place["name"], "place_kind": place["kind"],
+                     "community": place["community"], "grid": place["grid"]}
+        known = page.get(PLACES, place["id"])
+        if known is None:
+            page.put(PLACES, {"place_id": place["id"], **described, "open_cases": 0,
+                              "open_major": 0, "open_flagged": 0, "grade": "green",
+                              "since": None})
+        elif any(known[key] != value for key, value in described.items()):
+            page.put(PLACES, {**known, **described})
 
     @staticmethod
     def _move(page: Page, case: dict[str, Any], before: tuple[int, int, int],

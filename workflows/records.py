@@ -107,6 +107,20 @@ class PlaceRegister(Aggregate):
                 k: v for k, v in register.open_cases.items() if k != self.case_id
             }
 
+    class Moved(Aggregate.Event):
+        """An administrator says what the place is now (grids redrawn, a kind misrecorded):
+        later reports must match it. Cases already reported keep the place as they were."""
+
+        grid: str
+        community: str
+        kind: str
+        moved_by: str
+        reason: str
+
+        def apply(self, register: PlaceRegister) -> None:
+            register.identity = {"grid": self.grid, "community": self.community,
+                                 "kind": self.kind}
+
     def __init__(self, place_id: str) -> None:
         self.place_id = place_id
         self.identity: dict[str, str] | None = None
@@ -122,6 +136,9 @@ class PlaceRegister(Aggregate):
         """Record what the place is, once; the caller has checked it against ``identity``."""
         if self.identity is None:
             self.trigger_event(self.Described, timestamp=at, **identity)
+
+    def move(self, identity: dict[str, str], by: str, reason: str, at: datetime) -> None:
+        self.trigger_event(self.Moved, timestamp=at, moved_by=by, reason=reason, **identity)
 
     def agrees_with(self, identity: dict[str, str]) -> bool:
         """Whether ``identity`` is the place as registered (or the place is not described

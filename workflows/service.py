@@ -217,6 +217,33 @@ class HazardCases:
         result = self._run(actor, "report", None, params, command_id, decide)
         return result
 
+    def move_place(self, place_id: str, *, grid: str, community: str, kind: str | None,
+                   reason: str, by: str) -> dict[str, str]:
+        """Say what a registered place is now (grids redrawn, a kind misrecorded), so that
+        its later reports are taken in its new grid; returns the identity it had. Its
+        cases keep the place their events recorded."""
+        if not reason.strip():
+            raise DomainError("give the reason for moving the place (--reason)")
+        for _ in range(self.MAX_ATTEMPTS):
+            register = self._place_register(place_id)
+            if register is None:
+                raise DomainError(f"no place {place_id} is registered: it has never been "
+                                  "reported, so its next report may give any grid")
+            before = register.identity or {}
+            identity = {"grid": grid, "community": community,
+                        "kind": kind or before.get("kind") or ""}
+            if not identity["kind"]:
+                raise DomainError(f"place {place_id} has no kind registered yet: give --kind")
+            if identity == before:
+                raise DomainError(f"place {place_id} already is {_told(identity)}")
+            register.move(identity, by, reason.strip(), self.clock.now())
+            try:
+                self.save(register)
+            except IntegrityError:  # a report at the place landed meanwhile: decide again
+                continue
+            return dict(before)
+        raise DomainError(f"place {place_id} kept changing while it was moved; try again")
+
     def _refuse_duplicate(self, register: PlaceRegister, category: str,
                           trigger: str = "report") -> None:
         existing = register.open_case_of(str(getattr(category, "value", category)))
@@ -569,6 +596,10 @@ class HazardCases:
             )
         return CommandResult.from_dict(record.result, replayed=True)
 
+    def place_register(self, place_id: str) -> PlaceRegister | None:
+        """The register of a place id (what it is, its open cases), None if never reported."""
+        return self._place_register(place_id)
+
     def _place_register(self, place_id: str, fresh: bool = True) -> PlaceRegister | None:
         kept = None if fresh else self.lent.take(place_register_id(place_id), PlaceRegister)
         if kept is not None:
@@ -622,3 +653,7 @@ def _identity(place: dict[str, Any]) -> dict[str, str]:
     """What makes a place the place it is; its name and address may be typed differently."""
     return {key: str(getattr(place[key], "value", place[key]))
             for key in ("grid", "community", "kind")}
+
+
+def _told(identity: dict[str, str]) -> str:
+    return f"a {identity['kind']} in grid {identity['grid']}, community {identity['community']}"

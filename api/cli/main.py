@@ -49,6 +49,9 @@ def _register() -> None:
 
     app.command("escalate-due")(escalation.escalate_due)
     app.add_typer(escalation.rules_app, name="rules")
+    from api.cli import places
+
+    app.add_typer(places.app, name="places")
 
 
 _register()

@@ -474,3 +474,33 @@ def test_closing_as_enforced_without_an_enforcement_is_a_user_error(run):
     assert "HZ-2026-000001 closed v6" in run("case", "act", "HZ-2026-000001", "close",
                                              "--token", fire, "--closing-reason",
                                              "enforced").stdout
+
+
+def test_an_administrator_moves_a_place_when_grids_are_redrawn(run):
+    worker = token(run, "li", "grid_worker", "YS-C01-G01")
+    report(run, worker)  # HZ-2026-000001 at P1
+    other = token(run, "qian", "grid_worker", "YS-C01-G02")
+    admin = token(run, "zhao", "admin", "YS")
+    move = ("places", "move", "P1", "--grid", "YS-C01-G02", "--reason", "网格调整")
+    refused(run(*move, ok=False), "a token is required: pass --token, or set "
+            "HAZARDFLOW_TOKEN, to the one `hazardflow users add` printed")
+    refused(run(*move, "--token", worker, ok=False),
+            "only an admin moves a place, not a grid_worker")
+    refused(run(*move[:3], "--grid", "ZZ-C01-G01", *move[5:], "--token",
+                token(run, "wu", "admin", "ZZ"), ok=False),
+            "grid YS-C01-G01 lies outside your street ZZ")
+    moved = run(*move, "--token", admin)
+    assert moved.stdout.strip() == ("moved P1 to grid YS-C01-G02, community YS-C01 "
+                                    "(was grid YS-C01-G01, rental_house)")
+    assert "HZ-2026-000002 found v1" in report(run, other, "P1", "YS-C01-G02", "YS-C01",
+                                                "--confirm-new").stdout
+    shown = run("places", "show", "P1").stdout.splitlines()
+    assert shown[0] == "P1: rental_house, grid YS-C01-G02, community YS-C01"
+    assert shown[2].endswith("moved to grid YS-C01-G02 (rental_house) by zhao: 网格调整")
+    assert shown[-1] == "open cases: HZ-2026-000001, HZ-2026-000002"
+    refused(run("places", "move", "P1", "--grid", "YS-C02", "--reason", "x", "--token",
+                admin, ok=False),
+            "grid 'YS-C02' is not a grid of community 'YS' (grid ids are the community id, "
+            "a dash and the grid's own code)")
+    refused(run("places", "show", "P9", ok=False),
+            "no place P9 is registered: it has never been reported")

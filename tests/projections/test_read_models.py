@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from projections.accountability import AccountabilityFilter
@@ -12,8 +13,10 @@ from projections.reports import read
 from projections.risk import RiskFilter
 from tests.factories import (
     fire_officer,
+    admin,
     inspector,
     landlord,
+    place,
     report,
     safety_officer,
     street_supervisor,
@@ -118,6 +121,20 @@ def test_grade_changes_name_the_case_by_its_number(cases):
     for as_of in (None, date(2026, 3, 2)):
         changes = read(cases, "risk", RiskFilter(view="changes"), as_of=as_of)
         assert [r[7] for r in changes.rows] == ["HZ-2026-000001", "HZ-2026-000002"]
+
+
+def test_a_moved_place_is_graded_in_its_new_grid_from_its_next_report(cases):
+    # The risk row kept the grid of the place's first report, so a place moved by
+    # `hazardflow places move` was still counted in its old grid after reports in the new.
+    report(cases, 1)
+    places = lambda: [(r[0], r[3], r[4], r[7]) for r in read(cases, "risk").rows]
+    cases.move_place("P-0001", grid="YS-C01-G02", community="YS-C01", kind=None,
+                     reason="网格调整", by=admin.id)
+    assert places() == [("P-0001", "YS-C01", "YS-C01-G01", 1)]  # until its next report
+    cases.report(safety_officer, place=replace(place(1), grid="YS-C01-G02"),
+                 category="blocked_fire_exit", severity="general", description="堵塞通道")
+    assert places() == [("P-0001", "YS-C01", "YS-C01-G02", 2)]
+    assert read(cases, "risk", as_of=TODAY).rows == read(cases, "risk").rows
 
 
 def test_stats_count_on_time_and_late_rectifications(cases, clock):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 import pytest
 
-from domain.errors import PlaceMismatch
+from domain.errors import DomainError, PlaceMismatch
 from domain.values import Actor
 from tests import factories as f
 from tests.service.test_concurrency import run_in_threads
@@ -95,3 +95,33 @@ def test_two_first_reports_of_a_new_place_in_two_grids_register_one_place(open_s
     assert len(filed) == 1 and outcomes.count("refused") == 1, outcomes
     register = writers[0].repository.get(place_register_id("P-0005"))
     assert register.identity["grid"] == filed[0]
+
+
+def test_a_moved_place_takes_reports_in_its_new_grid_and_keeps_its_cases(cases):
+    first = f.report(cases)  # P-0001 in YS-C01-G01
+    before = cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY, kind=None,
+                              reason="网格调整", by=f.admin.id)
+    assert before == {"grid": f.GRID, "community": f.COMMUNITY, "kind": "rental_house"}
+    moved = replace(f.place(1), grid="YS-C01-G02")
+    report_at(cases, moved, category="blocked_fire_exit", actor=other_grid_worker)
+    with pytest.raises(PlaceMismatch):
+        report_at(cases, f.place(1), category="illegal_wiring")
+    assert cases.get_case(first).place["grid"] == f.GRID  # its case keeps what it recorded
+    register = cases.repository.get(place_register_id("P-0001"))
+    move = [e for e in cases.events.get(register.id) if type(e).__name__ == "Moved"]
+    assert [(e.grid, e.moved_by, e.reason) for e in move] == [
+        ("YS-C01-G02", f.admin.id, "网格调整")]
+
+
+@pytest.mark.parametrize(("place_id", "grid", "reason", "refusal"), [
+    ("P-0009", "YS-C01-G02", "网格调整", "no place P-0009 is registered"),
+    ("P-0001", f.GRID, "网格调整", "place P-0001 already is a rental_house in grid YS-C01-G01"),
+    ("P-0001", "YS-C01-G02", "  ", "give the reason for moving the place"),
+])
+def test_a_move_that_changes_nothing_is_refused(cases, place_id, grid, reason, refusal):
+    f.report(cases)
+    before = count_events(cases)
+    with pytest.raises(DomainError, match=refusal):
+        cases.move_place(place_id, grid=grid, community=f.COMMUNITY, kind=None,
+                         reason=reason, by=f.admin.id)
+    assert count_events(cases) == before
