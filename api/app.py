@@ -30,10 +30,19 @@ DEFAULT_TOKEN_TTL = 2.0
 
 
 def routers() -> list[APIRouter]:
-    from api.routes import audit, cases, escalations, evidence, health, open311, reports
+    from api.routes import (
+        audit,
+        cases,
+        escalations,
+        evidence,
+        health,
+        open311,
+        places,
+        reports,
+    )
 
     return [health.router, cases.router, reports.router, open311.router, audit.router,
-            evidence.router, escalations.router]
+            evidence.router, escalations.router, places.router]
 
 
 class BodyLimit:

@@ -28,6 +28,7 @@ from domain.errors import (
     IdempotencyMismatch,
     IllegalTransition,
     NotPermitted,
+    PlaceNotFound,
     ProbableDuplicate,
     VersionConflict,
 )
@@ -157,6 +158,7 @@ def install(app: FastAPI) -> None:
         PayloadTooLarge: _simple(413, "content-too-large"),
         Unauthenticated: _simple(401, "unauthenticated", {"WWW-Authenticate": "Bearer"}),
         CaseNotFound: _simple(404, "not-found"),
+        PlaceNotFound: _simple(404, "not-found"),
         IllegalTransition: _illegal,
         NotPermitted: _simple(403, "not-permitted"),
         VersionConflict: _version,

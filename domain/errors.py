@@ -101,3 +101,13 @@ class PlaceMismatch(DomainError):
         self.place_id = place_id
         self.registered = registered
         self.given = given
+
+
+class PlaceNotFound(DomainError):
+    """No place of that id is registered, or it lies outside the caller's area (told alike,
+    as a case out of scope is)."""
+
+    def __init__(self, place_id: str, in_area: bool = False) -> None:
+        told = " in your area" if in_area else ": it has never been reported"
+        super().__init__(f"no place {place_id} is registered{told}")
+        self.place_id = place_id

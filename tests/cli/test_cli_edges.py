@@ -488,7 +488,9 @@ def test_an_administrator_moves_a_place_when_grids_are_redrawn(run):
             "only an admin moves a place, not a grid_worker")
     refused(run(*move[:3], "--grid", "ZZ-C01-G01", *move[5:], "--token",
                 token(run, "wu", "admin", "ZZ"), ok=False),
-            "grid YS-C01-G01 lies outside your street ZZ")
+            "no place P1 is registered in your area")
+    refused(run(*move[:3], "--grid", "ZZ-C01-G01", *move[5:], "--token", admin, ok=False),
+            "grid ZZ-C01-G01 lies outside your street YS")
     moved = run(*move, "--token", admin)
     assert moved.stdout.strip() == ("moved P1 to grid YS-C01-G02, community YS-C01 "
                                     "(was grid YS-C01-G01, rental_house)")

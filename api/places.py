@@ -1,0 +1,86 @@
+"""Places as registered: what a place id is, how it came to be so, and moving it.
+
+A place id names one place: its first report registers its grid, community and kind, and a
+later report that differs is refused (``workflows.records.PlaceRegister``). When a street
+redraws its grids, or a kind was recorded wrongly, an admin of the street says what the
+place is now. The command line (``hazardflow places``) and the HTTP API
+(``/api/places/{place_id}``) both go through here, so both check the same things.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from api.scopes import STREET_ROLES, can_see, check_place, parent_unit, within
+from domain.errors import NotPermitted, PlaceNotFound
+from domain.values import Actor, Role
+from workflows.records import PlaceRegister
+from workflows.service import HazardCases
+
+
+@dataclass(frozen=True)
+class PlaceChange:
+    at: datetime
+    change: str  # "registered" by its first report, or "moved" by an admin
+    grid: str
+    community: str
+    kind: str
+    by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class PlaceView:
+    place_id: str
+    identity: dict[str, str] | None  # None: reported before places were described
+    changes: list[PlaceChange]
+    open_cases: list[str]  # case numbers
+
+
+def view(cases: HazardCases, place_id: str, actor: Actor | None = None) -> PlaceView:
+    """The place as registered; ``actor``, when given, must have it in their area (one
+    outside it is told the place is unknown). The command line reads the whole store."""
+    register = _visible_register(cases, place_id, actor)
+    changes = []
+    for event in cases.events.get(register.id):
+        if isinstance(event, PlaceRegister.Described):
+            changes.append(PlaceChange(event.timestamp, "registered", event.grid,
+                                       event.community, event.kind, None, None))
+        elif isinstance(event, PlaceRegister.Moved):
+            changes.append(PlaceChange(event.timestamp, "moved", event.grid, event.community,
+                                       event.kind, event.moved_by, event.reason))
+    numbers = sorted(cases.get_case(case_id).number for case_id in register.open_cases)
+    return PlaceView(place_id, register.identity, changes, numbers)
+
+
+def move(cases: HazardCases, actor: Actor, place_id: str, grid: str, kind: str | None,
+         reason: str) -> dict[str, str]:
+    """Register the place in ``grid`` (and as ``kind``, if given); returns what it was.
+    Who moves a place is on the record years later, so it is an authenticated admin, and
+    only within their own street: the place as registered and the grid it moves to."""
+    if actor.role is not Role.ADMIN:
+        raise NotPermitted(f"only an admin moves a place, not a {actor.role.value}")
+    community = parent_unit(grid)
+    check_place(grid, community)
+    if not within(grid, actor.unit):
+        raise NotPermitted(f"grid {grid} lies outside your street {actor.unit}")
+    _visible_register(cases, place_id, actor)  # a place of another street is not theirs
+    return cases.move_place(place_id, grid=grid, community=community, kind=kind,
+                            reason=reason, by=actor.id)
+
+
+def _visible_register(cases: HazardCases, place_id: str,
+                      actor: Actor | None) -> PlaceRegister:
+    register = cases.place_register(place_id)
+    if register is None or (actor is not None and not _in_area(actor, register.identity)):
+        raise PlaceNotFound(place_id, in_area=actor is not None)
+    return register
+
+
+def _in_area(actor: Actor, identity: dict[str, str] | None) -> bool:
+    # A place reported before places were described has no grid to check: the street's
+    # roles see it, as they see every place of their street.
+    if identity is None:
+        return actor.role in STREET_ROLES
+    return can_see(actor, identity, None)

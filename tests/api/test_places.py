@@ -1,0 +1,86 @@
+"""/api/places/{place_id}: a place as registered, and an admin moving it to another grid.
+The command line's twin is tests/cli/test_cli_edges.py::test_an_administrator_moves_a_place_when_grids_are_redrawn."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import Api, place_body, report_body
+from tests.api.test_errors import assert_problem
+
+MOVE = "/api/places/P-0001/move"
+TO_G02 = {"grid": "YS-C01-G02", "reason": "网格调整"}
+
+
+def stored(api: Api) -> int:
+    return len(api.cases.recorder.select_notifications(1, 10_000))
+
+
+def test_a_place_is_shown_to_those_whose_area_it_lies_in(api: Api) -> None:
+    number = api.report(1)["number"]
+    shown = api.get("/api/places/P-0001", "grid_worker")
+    assert shown.status_code == 200, shown.text
+    place = shown.json()
+    assert (place["id"], place["grid"], place["community"], place["kind"]) == (
+        "P-0001", "YS-C01-G01", "YS-C01", "rental_house")
+    assert [(c["change"], c["grid"], c["by"]) for c in place["changes"]] == [
+        ("registered", "YS-C01-G01", None)]
+    assert place["open_cases"] == [number]
+    assert api.get("/api/places/P-0001", "street_supervisor").json() == place
+    # outside the area the place is told as unknown, word for word as an unknown id
+    unknown = assert_problem(api.get("/api/places/P-0099", "grid_worker"), 404)["detail"]
+    assert unknown == "no place P-0099 is registered in your area"
+    for who in ("grid_worker-x", "safety_officer-x", "department_officer"):
+        hidden = assert_problem(api.get("/api/places/P-0001", who), 404)["detail"]
+        assert hidden == unknown.replace("P-0099", "P-0001")
+
+
+def test_an_admin_moves_a_place_and_later_reports_follow_it(api: Api) -> None:
+    api.report(1)
+    moved = api.post(MOVE, "admin", TO_G02)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["grid"] == "YS-C01-G02"
+    assert [(c["change"], c["grid"], c["by"], c["reason"]) for c in moved.json()["changes"]] == [
+        ("registered", "YS-C01-G01", None, None), ("moved", "YS-C01-G02", "admin", "网格调整")]
+    # the new grid's worker now reports there and sees it; the old grid's worker does neither
+    in_new_grid = report_body(1, category="blocked_fire_exit",
+                              place=place_body(1, grid="YS-C01-G02"))
+    assert api.post("/api/cases", "grid_worker-x", in_new_grid).status_code == 201
+    assert api.get("/api/places/P-0001", "grid_worker-x").status_code == 200
+    assert_problem(api.get("/api/places/P-0001", "grid_worker"), 404)
+    assert_problem(api.post("/api/cases", "grid_worker", report_body(1, "illegal_wiring")),
+                   422)
+    # its first case keeps the grid it was reported in
+    assert api.get("/api/cases/HZ-2026-000001", "grid_worker").json()["place"]["grid"] == (
+        "YS-C01-G01")
+
+
+@pytest.mark.parametrize(("who", "body", "status", "detail"), [
+    ("grid_worker", TO_G02, 403, "only an admin moves a place, not a grid_worker"),
+    ("street_supervisor", TO_G02, 403, "only an admin moves a place, not a street_supervisor"),
+    ("admin-x", TO_G02, 403, "grid YS-C01-G02 lies outside your street XS"),
+    ("admin-x", {**TO_G02, "grid": "XS-C01-G01"}, 404, "no place P-0001 is registered in "
+                                                       "your area"),
+    ("admin", {**TO_G02, "grid": "YS-C01-G01"}, 422,
+     "place P-0001 already is a rental_house in grid YS-C01-G01, community YS-C01"),
+    ("admin", {**TO_G02, "grid": "YS-C01"}, 422, "grid 'YS-C01' is not a grid of community "
+                                                  "'YS' (grid ids are the community id, a "
+                                                  "dash and the grid's own code)"),
+    ("admin", {**TO_G02, "reason": "   "}, 422, None),
+    ("admin", {"grid": "YS-C01-G02"}, 422, None),
+    ("admin", {**TO_G02, "moved_by": "someone-else"}, 422, None),  # the actor is the token's
+    ("admin", {**TO_G02, "kind": "castle"}, 422, None),
+])
+def test_a_refused_move_appends_nothing(api: Api, who: str, body: dict, status: int,
+                                        detail: str | None) -> None:
+    api.report(1)
+    before = stored(api)
+    problem = assert_problem(api.post(MOVE, who, body), status)
+    if detail is not None:
+        assert problem["detail"] == detail
+    assert stored(api) == before
+    assert api.get("/api/places/P-0001", "admin").json()["grid"] == "YS-C01-G01"
+
+
+def test_moving_a_place_never_reported_is_404(api: Api) -> None:
+    assert_problem(api.post("/api/places/P-0404/move", "admin", TO_G02), 404)
