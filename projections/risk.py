@@ -142,7 +142,7 @@ class RiskFilter:
             raise DomainError(f"grade must be {', '.join(GRADES)}, not {self.grade!r}")
 
     def units(self) -> Named:
-        return (("community", self.community),)
+        return (("community", self.community), ("place", self.place))
 
 
 PLACE_COLUMNS = (

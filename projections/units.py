@@ -10,7 +10,8 @@ named after that date is known too, and simply has nothing in that report.
 
 People (an actor filter, accountability's unit or person) are every account's name and
 everyone who acted on a case (the demo's people have no account unless asked for). A case
-(a number or id) is known if the store has it. A grid named with a community must lie in it.
+(a number or id) is known if the store has it, a place id if a case was reported at it.
+A grid named with a community must lie in it.
 
 They are read from the log, not from a read model: no event pays for this, and only a
 report that came back empty asks (a unit that matches a row is known). Accounts come first
@@ -100,7 +101,9 @@ def require_known(service: Any, named: Named) -> None:
     for kind, value in wanted:
         if kind == "case":
             _require_case(service, value)
-    missing = [(kind, value) for kind, value in wanted if kind != "case"]
+        elif kind == "place":
+            _require_place(service, value)
+    missing = [(kind, value) for kind, value in wanted if kind not in ("case", "place")]
     given = dict(missing)
     pairs = ([(given["grid"], given["community"])]
              if "grid" in given and "community" in given else [])
@@ -132,6 +135,11 @@ def _require_case(service: Any, ref: str) -> None:
         service.history(ref)  # a number no case has, or an id of no case (an account's)
     except CaseNotFound:
         raise DomainError(f"unknown case {ref!r}: no case has that number or id") from None
+
+
+def _require_place(service: Any, place_id: str) -> None:
+    if service.place_register(place_id) is None:  # registered by its first report
+        raise DomainError(f"unknown place {place_id!r}: no case was reported at it")
 
 
 def _refuse_unknown(known: Known, kind: str, value: str) -> None:

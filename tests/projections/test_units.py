@@ -38,6 +38,8 @@ def test_the_account_topics_are_the_account_classes():
     ("ledger", LedgerFilter(community="YS-C01-G01"), "unknown community 'YS-C01-G01'"),
     ("ledger", LedgerFilter(community="ys-c01"), "did you mean YS-C01?"),
     ("risk", RiskFilter(community="YS-C99"), "unknown community 'YS-C99'"),
+    ("risk", RiskFilter(place="P-0999"), "unknown place 'P-0999': no case was reported at it"),
+    ("risk", RiskFilter(view="changes", place="p-0001"), "unknown place 'p-0001'"),
     ("stats", StatsFilter(community="YS-C99"), "unknown community 'YS-C99'"),
     ("accountability", AccountabilityFilter(unit="YS-C99"), "unknown unit or person 'YS-C99'"),
     ("escalations", EscalationsFilter(community="YS-C99"), "unknown community 'YS-C99'"),
@@ -75,6 +77,7 @@ def test_a_known_unit_without_rows_is_answered_empty(cases, clock):
               ("ledger", LedgerFilter(grid="YS-C03-G01")),
               ("ledger", LedgerFilter(community="YS-C01", severity="major")),
               ("risk", RiskFilter(community="YS-C04")),
+              ("risk", RiskFilter(place="P-0001", grade="red")),  # known, not red
               ("stats", StatsFilter(community="YS-C02")),
               ("accountability", AccountabilityFilter(unit="zhao")),  # a person, no action
               ("accountability", AccountabilityFilter(unit="housing")),
@@ -85,6 +88,7 @@ def test_a_known_unit_without_rows_is_answered_empty(cases, clock):
     # A grid first reported in after the day asked for is known: nothing there that day.
     assert read(cases, "ledger", LedgerFilter(grid="YS-C05-G01"), as_of=DAY1).rows == []
     assert len(read(cases, "ledger", LedgerFilter(grid="YS-C05-G01")).rows) == 1
+    assert read(cases, "risk", RiskFilter(place="P-0900"), as_of=DAY1).rows == []  # likewise
 
 
 def test_over_http_an_unknown_unit_is_a_422_naming_it(cases):
@@ -93,6 +97,7 @@ def test_over_http_an_unknown_unit_is_a_422_naming_it(cases):
         for path, params in (("/api/ledger", {"community": "YS-C99"}),
                              ("/api/cases", {"grid": "YS-C01-G99"}),
                              ("/api/risk", {"community": "YS-C99"}),
+                             ("/api/risk", {"place": "P-0999"}),
                              ("/api/stats", {"community": "YS-C99"}),
                              ("/api/accountability", {"unit": "YS-C99"})):
             response = api.get(path, "street_supervisor", **params)
