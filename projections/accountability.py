@@ -238,17 +238,21 @@ def _waiting_for(state: str, case: dict[str, Any]) -> tuple[str, str, str] | Non
 
 @dataclass(frozen=True)
 class AccountabilityFilter:
-    """Only rows of one ``level`` (street, community, grid, department, actor) or ``unit``."""
+    """Only rows of one ``level`` (street, community, grid, department, actor) or ``unit``;
+    with ``street``, only the work on that street's cases is counted, so a department's
+    row (and its officers') is its part in that street, not its total over every street
+    it serves."""
 
     level: str | None = None
     unit: str | None = None
+    street: str | None = None
 
     def __post_init__(self) -> None:
         if self.level and self.level not in LEVELS:
             raise DomainError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
 
     def units(self) -> Named:
-        return (("unit or person", self.unit),)
+        return (("unit or person", self.unit), ("street", self.street))
 
 
 COLUMNS = (
@@ -300,11 +304,14 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
     today = as_of.isoformat()
     units: dict[tuple[str, str], _Tally] = defaultdict(_tally)
     people: dict[tuple[str, str, str], _Tally] = defaultdict(_tally)
+    # the street's cases: its communities are the street id, a dash and a code
+    where, params = (" WHERE community LIKE ?", (f"{f.street}-%",)) if f.street else ("", ())
     with db.transaction() as tx:
         actions = tx.execute(f"SELECT actor_id, role, unit, grid, community, trigger_name, n "
-                             f"FROM {ACTIONS}")
+                             f"FROM {ACTIONS}{where}", params)
         tasks = tx.execute(f"SELECT grid, community, waiter_role, waiter_unit, assigned_at, "
-                           f"due, done_at, done_by, done_unit, done_trigger FROM {TASKS}")
+                           f"due, done_at, done_by, done_unit, done_trigger FROM {TASKS}"
+                           f"{where}", params)
     grids_of: dict[str, set[str]] = defaultdict(set)
     for actor_id, role, unit, grid, community, trigger, n in actions:
         grids_of[community].add(grid)

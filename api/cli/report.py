@@ -132,11 +132,14 @@ def ledger(
 def accountability(
     level: str | None = typer.Option(None, help="street, community, grid, department, actor"),
     unit: str | None = typer.Option(None, help="one unit or person"),
+    street: str | None = typer.Option(None, help="count only this street's cases (a "
+                                                 "department's part in it)"),
     as_of: str | None = AS_OF, basis: str = BASIS, fmt: str = FORMAT, lang: str = LANG,
     out: Path | None = OUT,
 ) -> None:
     """Who is waited on, slow action (慢作为), time to act, on-time rate."""
-    _emit("accountability", AccountabilityFilter(level, unit), as_of, basis, fmt, lang, out)
+    _emit("accountability", AccountabilityFilter(level, unit, street), as_of, basis, fmt,
+          lang, out)
 
 
 @app.command("audit")

@@ -20,6 +20,7 @@ from api import scopes
 from api.deps import ActorDep, CasesDep
 from api.schemas.commands import Day
 from api.schemas.common import problem_responses
+from domain.errors import NotPermitted
 from domain.values import Actor, Category, Severity
 from projections.accountability import AccountabilityFilter
 from projections.ledger import LedgerFilter
@@ -131,13 +132,30 @@ def ledger(actor: ActorDep, cases: CasesDep, options: Options,
     return _serve(cases, actor, "ledger", filters, options)
 
 
-@router.get("/accountability", response_model=ReportOut, responses=REPORT_RESPONSES,
+@router.get("/accountability", response_model=ReportOut,
+            responses={**REPORT_RESPONSES, **problem_responses(403)},
             summary="accountability per level and person (一岗双责)")
 def accountability(actor: ActorDep, cases: CasesDep, options: Options,
                    level: Literal["street", "community", "grid", "department", "actor"]
-                   | None = None, unit: Code | None = None) -> Response:
-    """Actions, waiting and slow cases, and on-time rates per unit and per person."""
-    return _serve(cases, actor, "accountability", AccountabilityFilter(level, unit), options)
+                   | None = None, unit: Code | None = None,
+                   street: Code | None = None) -> Response:
+    """Actions, waiting and slow cases, and on-time rates per unit and per person. A
+    department's row counts the caller's street's cases only (a department officer's: every
+    street's, or the ``street`` named)."""
+    return _serve(cases, actor, "accountability",
+                  AccountabilityFilter(level, unit, _own_street(actor, street)), options)
+
+
+def _own_street(actor: Actor, street: str | None) -> str | None:
+    """The street whose cases an accountability report counts. A department serves several
+    streets: without this, its row (shown to every street's roles) summed its work in all
+    of them. A department officer's own department is theirs to see whole."""
+    if actor.role in scopes.DEPARTMENT_ROLES:
+        return street
+    own = scopes.street_of(actor.unit)
+    if street is not None and street != own:
+        raise NotPermitted(f"you may read the accountability of street {own}, not {street}")
+    return own
 
 
 @router.get("/risk", response_model=ReportOut, responses=REPORT_RESPONSES,

@@ -122,3 +122,31 @@ def test_a_department_is_named_in_chinese_in_the_unit_column(three_cases: Api) -
     assert "消防" in units and "fire" not in units and "YS-C01-G01" in units
     en = three_cases.get("/api/accountability", "leader", lang="en").json()["rows"]
     assert "fire" in {r["unit"] for r in en}  # English and JSON keep the code
+
+
+def test_a_departments_accountability_is_its_part_in_the_callers_street(three_cases: Api
+                                                                        ) -> None:
+    """The fire department serves streets YS and XS. Its accountability row (shown to
+    every street's roles) summed its work in both: YS's leader read XS's waiting case in
+    it, and XS's leader YS's acceptance."""
+    xs = f.Place("P-0900", "出租屋", "rental_house", "某路", "XS-C01-G01", "XS-C01")
+    case = three_cases.cases.report(f.grid_worker, place=xs, category="flying_wire_charging",
+                                    severity="general", description="飞线充电").case_id
+    three_cases.cases.notify(case, f.safety_officer, party=f.landlord)
+    three_cases.cases.refuse(case, f.safety_officer, reason="拒不整改")  # to fire, not accepted
+
+    def fire(who: str, **params: str) -> tuple[int, int]:
+        answer = three_cases.get("/api/accountability", who, lang="en", level="department",
+                                 **params)
+        assert answer.status_code == 200, answer.text
+        (row,) = answer.json()["rows"]
+        return row["actions"], row["waiting"]
+
+    assert fire("leader") == (1, 1)  # YS: case 2 accepted, waiting for a decision
+    assert fire("leader-x") == (0, 1)  # XS: the new case, waiting for acceptance
+    assert fire("department_officer") == (1, 2)  # the department's own view: every street
+    assert fire("department_officer", street="XS") == (0, 1)
+    assert fire("leader", street="YS") == (1, 1)
+    refused = assert_problem(three_cases.get("/api/accountability", "leader", street="XS"),
+                             403)
+    assert refused["detail"] == "you may read the accountability of street YS, not XS"

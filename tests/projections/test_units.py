@@ -42,6 +42,7 @@ def test_the_account_topics_are_the_account_classes():
     ("risk", RiskFilter(view="changes", place="p-0001"), "unknown place 'p-0001'"),
     ("stats", StatsFilter(community="YS-C99"), "unknown community 'YS-C99'"),
     ("accountability", AccountabilityFilter(unit="YS-C99"), "unknown unit or person 'YS-C99'"),
+    ("accountability", AccountabilityFilter(street="ZS"), "unknown street 'ZS'"),
     ("escalations", EscalationsFilter(community="YS-C99"), "unknown community 'YS-C99'"),
     ("escalations", EscalationsFilter(department="fir"), "unknown department 'fir'"),
     ("audit", AuditFilter(actor="wang"), "unknown actor 'wang': no account has that name"),
