@@ -34,6 +34,11 @@ def move(
            else " (it had no grid registered)")
     typer.echo(f"moved {place_id} to grid {grid}, community {parent_unit(grid)}"
                f"{', ' + kind.value if kind else ''}{was}")
+    # said, since nothing else tells the operator: the cases do not move with the place
+    still_open = places.view(service(), place_id).open_cases
+    if still_open and before:
+        typer.echo(f"its open cases stay in grid {before['grid']}, with that grid's "
+                   f"workers: {', '.join(still_open)}")
 
 
 @app.command("show")

@@ -492,8 +492,9 @@ def test_an_administrator_moves_a_place_when_grids_are_redrawn(run):
     refused(run(*move[:3], "--grid", "ZZ-C01-G01", *move[5:], "--token", admin, ok=False),
             "grid ZZ-C01-G01 lies outside your street YS")
     moved = run(*move, "--token", admin)
-    assert moved.stdout.strip() == ("moved P1 to grid YS-C01-G02, community YS-C01 "
-                                    "(was grid YS-C01-G01, rental_house)")
+    assert moved.stdout.splitlines() == [
+        "moved P1 to grid YS-C01-G02, community YS-C01 (was grid YS-C01-G01, rental_house)",
+        "its open cases stay in grid YS-C01-G01, with that grid's workers: HZ-2026-000001"]
     assert "HZ-2026-000002 found v1" in report(run, other, "P1", "YS-C01-G02", "YS-C01",
                                                 "--confirm-new").stdout
     shown = run("places", "show", "P1").stdout.splitlines()
