@@ -73,14 +73,18 @@ def move(cases: HazardCases, actor: Actor, place_id: str, grid: str, kind: str |
 def _visible_register(cases: HazardCases, place_id: str,
                       actor: Actor | None) -> PlaceRegister:
     register = cases.place_register(place_id)
-    if register is None or (actor is not None and not _in_area(actor, register.identity)):
+    if register is None or (actor is not None and not _in_area(cases, actor, register)):
         raise PlaceNotFound(place_id, in_area=actor is not None)
     return register
 
 
-def _in_area(actor: Actor, identity: dict[str, str] | None) -> bool:
-    # A place reported before places were described has no grid to check: the street's
-    # roles see it, as they see every place of their street.
-    if identity is None:
-        return actor.role in STREET_ROLES
-    return can_see(actor, identity, None)
+def _in_area(cases: HazardCases, actor: Actor, register: PlaceRegister) -> bool:
+    if register.identity is not None:
+        return can_see(actor, register.identity, None)
+    # Registered before places were described: no grid of its own, so where its open cases
+    # lie (its case numbers are shown to nobody those cases are hidden from). With none
+    # open there is nothing to show but that it has no grid yet.
+    open_places = [cases.get_case(case_id).place for case_id in register.open_cases]
+    if open_places:
+        return any(can_see(actor, place, None) for place in open_places)
+    return actor.role in STREET_ROLES

@@ -223,17 +223,17 @@ class HazardCases:
         its later reports are taken in its new grid; returns the identity it had. Its
         cases keep the place their events recorded."""
         if not reason.strip():
-            raise DomainError("give the reason for moving the place (--reason)")
+            raise DomainError("give the reason for moving the place")
         for _ in range(self.MAX_ATTEMPTS):
             register = self._place_register(place_id)
             if register is None:
                 raise DomainError(f"no place {place_id} is registered: it has never been "
                                   "reported, so its next report may give any grid")
-            before = register.identity or {}
-            identity = {"grid": grid, "community": community,
-                        "kind": kind or before.get("kind") or ""}
-            if not identity["kind"]:
-                raise DomainError(f"place {place_id} has no kind registered yet: give --kind")
+            before = register.identity
+            if before is None:  # registered before places were described (2026-12-05)
+                raise DomainError(f"place {place_id} has no grid registered yet: its next "
+                                  "report registers the grid it gives, so it needs no move")
+            identity = {"grid": grid, "community": community, "kind": kind or before["kind"]}
             if identity == before:
                 raise DomainError(f"place {place_id} already is {_told(identity)}")
             register.move(identity, by, reason.strip(), self.clock.now())

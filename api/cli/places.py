@@ -30,13 +30,12 @@ def move(
     the new grid; its cases keep the place as they recorded it. An admin of the street only."""
     actor = caller(token)
     before = places.move(service(), actor, place_id, grid, kind and kind.value, reason)
-    was = (f" (was grid {before['grid']}, {before['kind']})" if before
-           else " (it had no grid registered)")
     typer.echo(f"moved {place_id} to grid {grid}, community {parent_unit(grid)}"
-               f"{', ' + kind.value if kind else ''}{was}")
+               f"{', ' + kind.value if kind else ''} (was grid {before['grid']}, "
+               f"{before['kind']})")
     # said, since nothing else tells the operator: the cases do not move with the place
     still_open = places.view(service(), place_id).open_cases
-    if still_open and before:
+    if still_open:
         typer.echo(f"its open cases stay in grid {before['grid']}, with that grid's "
                    f"workers: {', '.join(still_open)}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import factories as f
 from tests.api.conftest import Api, place_body, report_body
 from tests.api.test_errors import assert_problem
 
@@ -84,3 +85,18 @@ def test_a_refused_move_appends_nothing(api: Api, who: str, body: dict, status: 
 
 def test_moving_a_place_never_reported_is_404(api: Api) -> None:
     assert_problem(api.post("/api/places/P-0404/move", "admin", TO_G02), 404)
+
+
+def test_a_place_registered_before_places_were_described_is_shown_where_its_cases_are(
+        api: Api) -> None:
+    with f.places_as_registered_before_described():
+        number = api.report(1)["number"]  # no grid of its own: its open case's is YS-C01-G01
+    shown = api.get("/api/places/P-0001", "grid_worker").json()
+    assert (shown["grid"], shown["changes"], shown["open_cases"]) == (None, [], [number])
+    for who in ("grid_worker-x", "admin-x"):  # its case is hidden from them, so is the place
+        assert_problem(api.get("/api/places/P-0001", who), 404)
+    before = stored(api)
+    refused = assert_problem(api.post(MOVE, "admin", TO_G02), 422)
+    assert refused["detail"].startswith("place P-0001 has no grid registered yet: its next "
+                                        "report registers the grid it gives")
+    assert stored(api) == before

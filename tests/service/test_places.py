@@ -125,3 +125,14 @@ def test_a_move_that_changes_nothing_is_refused(cases, place_id, grid, reason, r
         cases.move_place(place_id, grid=grid, community=f.COMMUNITY, kind=None,
                          reason=reason, by=f.admin.id)
     assert count_events(cases) == before
+
+
+def test_a_place_registered_before_places_were_described_needs_no_move(cases):
+    with f.places_as_registered_before_described():
+        f.report(cases)  # P-0001: a register with no grid, community or kind
+    before = count_events(cases)
+    with pytest.raises(DomainError, match="place P-0001 has no grid registered yet: its next "
+                                          "report registers the grid it gives"):
+        cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY,
+                         kind="rental_house", reason="网格调整", by=f.admin.id)
+    assert count_events(cases) == before
