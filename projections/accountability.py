@@ -252,7 +252,9 @@ class AccountabilityFilter:
             raise DomainError(f"level must be one of {', '.join(LEVELS)}, not {self.level!r}")
 
     def units(self) -> Named:
-        return (("unit or person", self.unit), ("street", self.street))
+        # with a unit's level, the unit must be one of that level (YS-C01 is no grid's row)
+        kind = self.level if self.level in UNIT_LEVELS else "unit or person"
+        return ((kind, self.unit), ("street", self.street))
 
 
 COLUMNS = (
@@ -270,6 +272,7 @@ COLUMNS = (
     Column("on_time_rate", "On-time rectification rate", "按期整改率", "rate"),
 )
 LEVELS = ("street", "community", "grid", "department", "actor")
+UNIT_LEVELS = LEVELS[:4]
 
 
 @dataclass

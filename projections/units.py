@@ -143,6 +143,11 @@ def _require_place(service: Any, place_id: str) -> None:
 
 
 def _refuse_unknown(known: Known, kind: str, value: str) -> None:
+    if kind in known.levels:  # a unit of another level, or a person, where a unit is asked
+        other = [level for level, names in known.levels.items() if value in names]
+        if other or value in known.people:
+            what = f"a {other[0]}" if other else "a person"
+            raise DomainError(f"{value!r} is {what}, not a {kind}")
     if kind == "department":
         raise DomainError(f"unknown department {value!r}; expected one of: "
                           f"{', '.join(sorted(DEPARTMENTS))}")

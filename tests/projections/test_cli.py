@@ -118,6 +118,8 @@ def test_reports_in_every_format(store, monkeypatch, capsys, tmp_path):
      "unknown case 'HZ-2026-999999': no case has that number or id"),
     (["report", "accountability", "--unit", "gw-lii"], "did you mean gw-li?"),
     (["report", "accountability", "--street", "ZS"], "unknown street 'ZS'"),
+    (["report", "accountability", "--level", "grid", "--unit", "YS-C01"],
+     "'YS-C01' is a community, not a grid"),
     (["report", "risk", "--place", "P-9999"], "unknown place 'P-9999': no case was reported at it"),
 ])
 def test_user_mistakes_print_one_line_and_exit_2(store, monkeypatch, capsys, args, message):
