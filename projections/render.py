@@ -19,6 +19,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from domain.errors import DomainError
+from domain.timeutil import LOCAL_TZ
 from projections.display import not_a_formula, on_terminal, visible
 from projections.report import Column, Report
 from projections.texttable import NATURAL_LIMIT, TextTable, drawing
@@ -33,7 +34,8 @@ LANGS = ("zh", "en")
 BOOL = {"zh": ("是", "否"), "en": ("yes", "no")}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 XLSX_MAX_ROWS = 1_048_576  # a worksheet's rows in Excel, the heading's included
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss", "rate": "0.0%"}
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm:ss",
+                  "local_datetime": "yyyy-mm-dd hh:mm:ss", "rate": "0.0%"}
 
 
 def text(column: Column, value: Any, lang: str) -> str:
@@ -190,8 +192,8 @@ def _xlsx(report: Report, lang: str) -> bytes:
         if column.kind in NUMBER_FORMATS:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = NUMBER_FORMATS[column.kind]
-        if column.kind == "datetime":  # shown as its number format, not as the stored text
-            widest = max(_width(column.heading(lang)), len(NUMBER_FORMATS["datetime"]))
+        if column.kind in ("datetime", "local_datetime"):  # shown as its number format
+            widest = max(_width(column.heading(lang)), len(NUMBER_FORMATS[column.kind]))
         else:
             widest = max([_width(column.heading(lang))] + [
                 _width(text(column, row[index - 1], lang)) for row in report.rows[:2000]])
@@ -218,6 +220,8 @@ def _cell(column: Column, value: Any, lang: str) -> Any:
         # Excel's date-times carry no zone: the instant in UTC, as the heading and the
         # table and CSV give it (a float of the instant alone, so the same bytes each time).
         return datetime.fromisoformat(value).astimezone(UTC).replace(tzinfo=None)
+    if column.kind == "local_datetime":  # China time, as the table and CSV give it
+        return datetime.fromisoformat(value).astimezone(LOCAL_TZ).replace(tzinfo=None)
     if column.kind in ("int", "float", "rate"):
         return value
     return visible(text(column, value, lang))

@@ -28,7 +28,8 @@ class Column:
     key: str
     en: str
     zh: str
-    kind: str = "text"  # text | int | float | rate | date | datetime | bool
+    # text | int | float | rate | date | datetime (UTC) | local_datetime (China time) | bool
+    kind: str = "text"
     vocab: str | None = None  # a vocabulary in projections.vocab, translated for zh
 
     def heading(self, lang: str) -> str:

@@ -110,8 +110,8 @@ COLUMNS = (
     Column("role", "Role", "角色", vocab="role"),
     Column("unit", "Unit", "单位", vocab="department"),  # a department officer's: 消防
     Column("status", "Status", "状态", vocab="account_status"),
-    Column("created_at", "Created at", "创建时间"),
-    Column("token_issued_at", "Token issued at", "令牌签发时间"),
+    Column("created_at", "Created at", "创建时间", "local_datetime"),
+    Column("token_issued_at", "Token issued at", "令牌签发时间", "local_datetime"),
 )
 
 

@@ -12,7 +12,9 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 
+import openpyxl
 import pytest
 
 from api.cli import context
@@ -410,7 +412,7 @@ def test_a_department_is_named_in_chinese_in_the_unit_columns(run):
     assert "消防" in {r[7] for r in audit[1:]} and "fire" not in {r[7] for r in audit[1:]}
 
 
-def test_users_list_shows_every_account_by_name_with_filters_and_formats(run):
+def test_users_list_shows_every_account_by_name_with_filters_and_formats(run, tmp_path):
     token(run, "zhou", "grid_worker", "YS-C01-G02")
     token(run, "chen", "safety_officer", "YS-C01")
     token(run, "wu", "department_officer", "fire")
@@ -422,6 +424,13 @@ def test_users_list_shows_every_account_by_name_with_filters_and_formats(run):
                                          ["wu", "department_officer", "fire", "revoked"],
                                          ["zhou", "grid_worker", "YS-C01-G02", "active"]]
     assert all(r[4].endswith("+08:00") and r[5] >= r[4] for r in rows[1:])  # China time
+    # in XLSX, real date-time cells in China time (they were text)
+    out = tmp_path / "users.xlsx"
+    run("users", "list", "--format", "xlsx", "--out", str(out))
+    sheet = openpyxl.load_workbook(out).active
+    created = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert created == [datetime.fromisoformat(r[4]).replace(tzinfo=None) for r in rows[1:]]
+    assert sheet["E2"].number_format == "yyyy-mm-dd hh:mm:ss"
 
     def names(*options: str) -> list[str]:
         listed = json.loads(run("users", "list", "--format", "json", *options).stdout)
