@@ -137,6 +137,8 @@ class HazardCase(Chained, Aggregate):
         reminded_for: str | None
         missed_deadline: str | None
         verification_flagged_for: str | None
+        verify_due: str | None  # as recorded on the submission (None: before 2026-11)
+        verify_rule: str | None
         escalation_level: dict[str, str] | None
         supervised: bool
 
@@ -163,6 +165,8 @@ class HazardCase(Chained, Aggregate):
         self.reminded_for = None
         self.missed_deadline = None
         self.verification_flagged_for = None
+        self.verify_due = None
+        self.verify_rule = None
         self.escalation_level = None
         self.supervised = False
 

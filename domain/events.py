@@ -124,6 +124,7 @@ class RectificationSubmitted(CaseEvent):
         case.evidence = case.evidence + list(self.evidence)
         case.submitted_by = self.actor["id"]
         case.submitted_at = self.occurred_at
+        case.verify_due, case.verify_rule = self.verify_due, self.rule
 
 
 class RectificationVerified(CaseEvent):

@@ -31,12 +31,12 @@ def _day(instant: str) -> str:
 
 class DueIndex(Projection):
     name = "due_index"
-    version = 1
+    version = 2  # 2: the re-inspection's due day as recorded on the submission
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("state", "TEXT"), ("severity", "TEXT"), ("deadline", "TEXT"),
             ("reminded_for", "TEXT"), ("submitted_at", "TEXT"), ("submitted_day", "TEXT"),
-            ("flagged_for", "TEXT"), ("escalated_at", "TEXT"), ("level", "TEXT"),
+            ("verify_due", "TEXT"), ("flagged_for", "TEXT"), ("escalated_at", "TEXT"), ("level", "TEXT"),
             ("level_since_day", "TEXT"), ("accepted", "INTEGER"), ("supervised", "INTEGER"),
         ), key=("case_id",), by_case=True, indexes=(("state",),)),
     )
@@ -72,6 +72,7 @@ class DueIndex(Projection):
     def on_RectificationSubmitted(self, e: Any, row: dict[str, Any]) -> None:
         row["submitted_at"] = e.occurred_at
         row["submitted_day"] = _day(e.occurred_at)
+        row["verify_due"] = e.verify_due
 
     def on_VerificationOverdue(self, e: Any, row: dict[str, Any]) -> None:
         row["flagged_for"] = e.submitted_at
@@ -100,7 +101,7 @@ class DueIndex(Projection):
 
 def _new_cycle(row: dict[str, Any]) -> None:
     row.update(deadline=None, reminded_for=None, submitted_at=None, submitted_day=None,
-               flagged_for=None, escalated_at=None, level=None, level_since_day=None,
+               verify_due=None, flagged_for=None, escalated_at=None, level=None, level_since_day=None,
                accepted=0, supervised=0)
 
 
@@ -113,9 +114,12 @@ def candidates(db: Db, h: Horizons) -> list[UUID]:
         clauses.append(f"({waiting} AND deadline <= ? "
                        "AND (reminded_for IS NULL OR reminded_for <> deadline))")
         params.append(h.remind_until)
-    clauses.append("(state = 'rectifying.awaiting_verification' AND submitted_day < ? "
-                   "AND (flagged_for IS NULL OR flagged_for <> submitted_at))")
-    params.append(h.submitted_before)
+    # past the due day recorded on the submission, or, for one recorded without it, past
+    # the rules' limit now (``workflows.deadlines.verification_due``)
+    clauses.append("(state = 'rectifying.awaiting_verification' "
+                   "AND (flagged_for IS NULL OR flagged_for <> submitted_at) "
+                   "AND (verify_due < ? OR (verify_due IS NULL AND submitted_day < ?)))")
+    params += [h.today, h.submitted_before]
     for level, before in h.since_before.items():
         clauses.append("(state = 'escalated' AND accepted = 0 AND COALESCE(level, ?) = ? "
                        "AND level_since_day < ?)")

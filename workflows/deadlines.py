@@ -51,6 +51,15 @@ def current_level(case: Any, policy: Policy) -> tuple[str, str]:
     return policy.first_level().value, case.escalated_at
 
 
+def verification_due(case: Any, policy: Policy) -> tuple[date, str]:
+    """The last day to re-inspect the case's submitted rectification, and its rule: the
+    day recorded on the submission, which the inspector was given and accountability
+    judges by; for a submission recorded without one, the rules in force now."""
+    if case.verify_due is not None:
+        return date.fromisoformat(case.verify_due), case.verify_rule or ""
+    return policy.verification_due(local_day(case.submitted_at))
+
+
 def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
     """Every action due on ``case`` at ``now``, in the order to run them."""
     if not case.is_open:
@@ -70,7 +79,7 @@ def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
             return [Due("remind_deadline", f"deadline-reminder:{key}:{case.deadline}")]
     if case.state == "rectifying.awaiting_verification" and case.submitted_at \
             and case.verification_flagged_for != case.submitted_at \
-            and today > policy.verification_due(local_day(case.submitted_at))[0]:
+            and today > verification_due(case, policy)[0]:
         return [Due("flag_verification_overdue",
                     f"verification-overdue:{case.id}:{case.submitted_at}")]
     due: list[Due] = []

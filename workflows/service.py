@@ -37,7 +37,7 @@ from domain.events import CaseEvent
 from domain.timeutil import local_date, require_aware
 from domain.values import Actor, Department, Evidence, Party, Place, Role, parse_enum
 from workflows import lifecycle
-from workflows.deadlines import current_level, local_day, require_due
+from workflows.deadlines import current_level, local_day, require_due, verification_due
 from workflows.fingerprint import fingerprint
 from workflows.lent import LentAggregates
 from workflows.numbering import CaseNumbers
@@ -465,7 +465,7 @@ class HazardCases:
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "flag_verification_overdue", act)
             assert case.submitted_at is not None  # require_due: due only once submitted
-            due, rule = self.policy.verification_due(local_day(case.submitted_at))
+            due, rule = verification_due(case, self.policy)
             case.flag_verification_overdue(act, due, case.place["community"], rule,
                                            self.policy.version)
 

@@ -376,3 +376,28 @@ def test_escalate_due_on_a_store_it_cannot_reach_says_so_in_one_line(monkeypatch
     assert exit_.value.code == 1
     assert err.startswith("error: cannot reach the store: connection failed: ")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("within", ["1 working day", "10 working days"])
+def test_a_slow_reinspection_is_judged_by_the_due_day_its_submission_recorded(cases, clock,
+                                                                               within):
+    # The tick judged a re-inspection by the rules in force at the tick: after the office
+    # shortened verification.within, a submission given until Thu 5 March was flagged slow
+    # on Thu 5 (and after lengthening it, not on Fri 6), while accountability, judging by
+    # the day recorded on the submission, said the opposite.
+    case_id = f.to_awaiting_verification(cases)  # submitted Mon 2 March: due Thu 5
+    submitted = cases.history(case_id)[-1]
+    assert submitted.verify_due == "2026-03-05"
+    block = '[verification]\n'
+    text = DEFAULT_RULES.replace(block, block + "#\n", 1)  # the edit is the office's own
+    old = text[text.index(block):]
+    old = old[:old.index('within = "3 working days"') + len('within = "3 working days"')]
+    cases.policy = Policy(parse_rules(text.replace(old, old.replace(
+        '"3 working days"', f'"{within}"')).encode()))
+    at(clock, "2026-03-05", 23)
+    tick(cases)
+    assert "VerificationOverdue" not in kinds(cases, case_id)
+    at(clock, "2026-03-06")
+    tick(cases)
+    (flag,) = [e for e in cases.history(case_id) if type(e).__name__ == "VerificationOverdue"]
+    assert (flag.due, flag.rule) == ("2026-03-05", submitted.rule)
