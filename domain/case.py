@@ -139,6 +139,8 @@ class HazardCase(Chained, Aggregate):
         verification_flagged_for: str | None
         verify_due: str | None  # as recorded on the submission (None: before 2026-11)
         verify_rule: str | None
+        accept_due: str | None  # as recorded on the escalation, for its first level
+        accept_rule: str | None
         escalation_level: dict[str, str] | None
         supervised: bool
 
@@ -167,6 +169,8 @@ class HazardCase(Chained, Aggregate):
         self.verification_flagged_for = None
         self.verify_due = None
         self.verify_rule = None
+        self.accept_due = None
+        self.accept_rule = None
         self.escalation_level = None
         self.supervised = False
 

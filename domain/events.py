@@ -162,6 +162,7 @@ class RectificationRefused(CaseEvent):
         case.refused = True
         case.escalated_at = self.occurred_at
         case.escalation_accepted = False
+        case.accept_due, case.accept_rule = self.accept_due, self.accept_rule
 
 
 class CaseEscalated(CaseEvent):
@@ -188,6 +189,7 @@ class CaseEscalated(CaseEvent):
     def evolve(self, case: Any) -> None:
         case.department = self.department
         case.escalated_at = self.occurred_at
+        case.accept_due, case.accept_rule = self.accept_due, self.accept_rule
         case.escalation_accepted = False
 
 

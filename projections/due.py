@@ -31,13 +31,14 @@ def _day(instant: str) -> str:
 
 class DueIndex(Projection):
     name = "due_index"
-    version = 2  # 2: the re-inspection's due day as recorded on the submission
+    # 2: the re-inspection's due day as recorded on the submission; 3: the acceptance's
+    version = 3
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("state", "TEXT"), ("severity", "TEXT"), ("deadline", "TEXT"),
             ("reminded_for", "TEXT"), ("submitted_at", "TEXT"), ("submitted_day", "TEXT"),
             ("verify_due", "TEXT"), ("flagged_for", "TEXT"), ("escalated_at", "TEXT"), ("level", "TEXT"),
-            ("level_since_day", "TEXT"), ("accepted", "INTEGER"), ("supervised", "INTEGER"),
+            ("level_since_day", "TEXT"), ("accept_due", "TEXT"), ("accepted", "INTEGER"), ("supervised", "INTEGER"),
         ), key=("case_id",), by_case=True, indexes=(("state",),)),
     )
 
@@ -81,6 +82,7 @@ class DueIndex(Projection):
         row["escalated_at"] = e.occurred_at
         row["level"] = None  # the first level of the chain in force
         row["level_since_day"] = _day(e.occurred_at)
+        row["accept_due"] = e.accept_due
         row["accepted"] = 0
 
     on_RectificationRefused = on_CaseEscalated
@@ -101,8 +103,8 @@ class DueIndex(Projection):
 
 def _new_cycle(row: dict[str, Any]) -> None:
     row.update(deadline=None, reminded_for=None, submitted_at=None, submitted_day=None,
-               verify_due=None, flagged_for=None, escalated_at=None, level=None, level_since_day=None,
-               accepted=0, supervised=0)
+               verify_due=None, flagged_for=None, escalated_at=None, level=None,
+               level_since_day=None, accept_due=None, accepted=0, supervised=0)
 
 
 def candidates(db: Db, h: Horizons) -> list[UUID]:
@@ -120,6 +122,10 @@ def candidates(db: Db, h: Horizons) -> list[UUID]:
                    "AND (flagged_for IS NULL OR flagged_for <> submitted_at) "
                    "AND (verify_due < ? OR (verify_due IS NULL AND submitted_day < ?)))")
     params += [h.today, h.submitted_before]
+    # at the level escalated to: past the due day the escalation recorded
+    clauses.append("(state = 'escalated' AND accepted = 0 AND level IS NULL "
+                   "AND accept_due < ?)")
+    params.append(h.today)
     for level, before in h.since_before.items():
         clauses.append("(state = 'escalated' AND accepted = 0 AND COALESCE(level, ?) = ? "
                        "AND level_since_day < ?)")

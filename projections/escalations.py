@@ -34,7 +34,7 @@ STATUSES = ("awaiting_acceptance", "accepted", "in_enforcement", "returned_for_r
 
 class Escalations(Projection):
     name = "escalations"
-    version = 1
+    version = 2  # 2: accept by the day the escalation recorded, at its first level
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("number", "TEXT"), ("place_name", "TEXT"),
@@ -43,7 +43,7 @@ class Escalations(Projection):
             ("cause", "TEXT"), ("escalated_at", "TEXT"), ("level", "TEXT"),
             ("level_since", "TEXT"), ("accepted_at", "TEXT"), ("enforcements", "INTEGER"),
             ("returned_at", "TEXT"), ("closed_at", "TEXT"), ("supervised", "INTEGER"),
-            ("missed_deadline", "TEXT"), ("escalations", "INTEGER"),
+            ("missed_deadline", "TEXT"), ("escalations", "INTEGER"), ("accept_due", "TEXT"),
         ), key=("case_id",), by_case=True, indexes=(("department", "status"),)),
     )
 
@@ -61,7 +61,7 @@ class Escalations(Projection):
                 "department": None, "status": None, "cause": None, "escalated_at": None,
                 "level": None, "level_since": None, "accepted_at": None, "enforcements": 0,
                 "returned_at": None, "closed_at": None, "supervised": 0,
-                "missed_deadline": None, "escalations": 0,
+                "missed_deadline": None, "escalations": 0, "accept_due": None,
             })
             return
         row = page.get(T, page.case_id)
@@ -73,7 +73,8 @@ class Escalations(Projection):
     def _escalated(self, e: Any, row: dict[str, Any], cause: str) -> None:
         row.update(department=e.department, status="awaiting_acceptance", cause=cause,
                    escalated_at=e.occurred_at, level=None, level_since=e.occurred_at,
-                   accepted_at=None, enforcements=0, returned_at=None, closed_at=None)
+                   accepted_at=None, enforcements=0, returned_at=None, closed_at=None,
+                   accept_due=e.accept_due)
         row["escalations"] += 1
 
     def on_RectificationRefused(self, e: Any, row: dict[str, Any]) -> None:
@@ -182,7 +183,7 @@ BOARD_COLUMNS = (
 )
 _SELECT = ("department, status, number, place_name, community, category, severity, cause, "
            "escalated_at, level, level_since, accepted_at, enforcements, supervised, "
-           "closed_at, case_id")
+           "closed_at, case_id, accept_due")
 
 
 def query(db: Db, filters: EscalationsFilter | None = None, *, as_of: date,
@@ -225,14 +226,18 @@ def query(db: Db, filters: EscalationsFilter | None = None, *, as_of: date,
 
 def _row(v: tuple[Any, ...], as_of: date, policy: Any) -> tuple[Any, ...]:
     (department, status, number, place, community, category, severity, cause, escalated_at,
-     level, level_since, accepted_at, enforcements, supervised, closed_at, _case_id) = v
+     level, level_since, accepted_at, enforcements, supervised, closed_at, _case_id,
+     accept_due) = v
+    recorded = accept_due if level is None else None  # not climbed: the day recorded
     level = level or policy.first_level().value
     escalated = local_day(escalated_at)
     until = local_day(closed_at) if closed_at else as_of
     accept_by, overdue = None, False
     if status == "awaiting_acceptance":
         # Late once its level's limit passed; a climb means an earlier level's limit did.
-        accept_by = policy.acceptance_due(level, local_day(level_since))[0]
+        # (as the tick's workflows.deadlines.acceptance_due reads it)
+        accept_by = (date.fromisoformat(recorded) if recorded
+                     else policy.acceptance_due(level, local_day(level_since))[0])
         overdue = as_of > accept_by or level != policy.first_level().value
     age = max(0, (until - escalated).days)  # type: ignore[operator]
     return (department, status, number, place, community, category, severity, cause,

@@ -60,6 +60,19 @@ def verification_due(case: Any, policy: Policy) -> tuple[date, str]:
     return policy.verification_due(local_day(case.submitted_at))
 
 
+def acceptance_due(case: Any, policy: Policy) -> tuple[date, str]:
+    """The last day the case's escalation may stay unaccepted at its current level, and the
+    rule: at the level it was escalated to, the day recorded on the escalation (which
+    accountability judges the department by); after a climb, or for an escalation recorded
+    without one, by the rules now."""
+    level, since = current_level(case, policy)
+    climbed = case.escalation_level and case.escalation_level["escalated_at"] == \
+        case.escalated_at
+    if case.accept_due is not None and not climbed:
+        return date.fromisoformat(case.accept_due), case.accept_rule or ""
+    return policy.acceptance_due(level, local_day(since))
+
+
 def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
     """Every action due on ``case`` at ``now``, in the order to run them."""
     if not case.is_open:
@@ -87,9 +100,9 @@ def due_actions(case: Any, policy: Policy, now: datetime) -> list[Due]:
         if policy.supervised_listing(case.severity) and not case.supervised:
             due.append(Due("list_supervised", f"supervised-listing:{key}"))
         if not case.escalation_accepted:
-            level, since = current_level(case, policy)
+            level, _ = current_level(case, policy)
             higher = policy.next_level(level)
-            if higher is not None and today > policy.acceptance_due(level, local_day(since))[0]:
+            if higher is not None and today > acceptance_due(case, policy)[0]:
                 due.append(Due("raise_escalation_level",
                                f"escalation-level:{case.id}:{case.escalated_at}:{higher.value}"))
     return due

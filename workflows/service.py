@@ -37,7 +37,12 @@ from domain.events import CaseEvent
 from domain.timeutil import local_date, require_aware
 from domain.values import Actor, Department, Evidence, Party, Place, Role, parse_enum
 from workflows import lifecycle
-from workflows.deadlines import current_level, local_day, require_due, verification_due
+from workflows.deadlines import (
+    acceptance_due,
+    current_level,
+    require_due,
+    verification_due,
+)
 from workflows.fingerprint import fingerprint
 from workflows.lent import LentAggregates
 from workflows.numbering import CaseNumbers
@@ -476,9 +481,9 @@ class HazardCases:
         """No one accepted the escalation within its level's limit: it climbs one level."""
         def apply(case: HazardCase, act: Act) -> None:
             self._require_due(case, "raise_escalation_level", act)
-            level, since = current_level(case, self.policy)
+            level, _ = current_level(case, self.policy)
             higher = self.policy.next_level(level)
-            due, rule = self.policy.acceptance_due(level, local_day(since))
+            due, rule = acceptance_due(case, self.policy)
             case.raise_escalation_level(act, level, getattr(higher, "value", level), due,
                                         f"not accepted in time: {rule}", self.policy.version)
 

@@ -12,6 +12,8 @@ from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
 from domain.values import SYSTEM_ACTOR
 from projections.due import StoreDueIndex
+from projections.escalations import EscalationsFilter
+from projections.reports import read
 from tests import factories as f
 from workflows.escalation import EscalationTick, TickReport
 from workflows.policy import Policy
@@ -401,3 +403,34 @@ def test_a_slow_reinspection_is_judged_by_the_due_day_its_submission_recorded(ca
     tick(cases)
     (flag,) = [e for e in cases.history(case_id) if type(e).__name__ == "VerificationOverdue"]
     assert (flag.due, flag.rule) == ("2026-03-05", submitted.rule)
+
+
+@pytest.mark.parametrize("within", ["1 working day", "10 working days"])
+def test_an_escalation_climbs_by_the_due_day_it_recorded(cases, clock, within):
+    # As with re-inspections: the first level's limit was read from the rules at the tick,
+    # while the escalation recorded accept_due (by which accountability judges the
+    # department), so editing the chain moved a pending escalation's climb.
+    case_id = f.to_escalated(cases, accepted=False)  # refused Mon 2 March: accept by Wed 4
+    refused = cases.history(case_id)[-1]
+    assert refused.accept_due == "2026-03-04"
+    first = ('level = "community_safety_office"   # 社区安全办\n'
+             'accept_within = "2 working days"')
+    cases.policy = Policy(parse_rules(DEFAULT_RULES.replace(first, first.replace(
+        "2 working days", within), 1).encode()))
+    at(clock, "2026-03-04", 23)
+    tick(cases)
+    assert "EscalationLevelRaised" not in kinds(cases, case_id)
+    (row,) = read(cases, "escalations", EscalationsFilter(policy=cases.policy)).dicts()
+    assert (row["accept_by"], row["acceptance_overdue"]) == (date(2026, 3, 4), False)  # board
+    at(clock, "2026-03-05")
+    tick(cases)
+    raised = cases.history(case_id)[-1]
+    assert (type(raised).__name__, raised.due, raised.rule) == (
+        "EscalationLevelRaised", "2026-03-04", f"not accepted in time: {refused.accept_rule}")
+    # the next level's limit is the rules' now: 2 working days from Thu 5, to Mon 9
+    at(clock, "2026-03-09", 23)
+    tick(cases)
+    assert kinds(cases, case_id).count("EscalationLevelRaised") == 1
+    at(clock, "2026-03-10")
+    tick(cases)
+    assert kinds(cases, case_id).count("EscalationLevelRaised") == 2
