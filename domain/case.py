@@ -432,7 +432,9 @@ class HazardCase(Chained, Aggregate):
             **act.fields(rule))
 
     def raise_escalation_level(self, act: Act, previous: str, level: str, due: date,
-                               rule: str, policy_version: str) -> None:
+                               rule: str, policy_version: str,
+                               level_due: tuple[date, str] | None = None) -> None:
+        """``level_due``: the last day at ``level`` and its rule, as the rules give it now."""
         self._check(act)
         if self.escalation_accepted:
             raise DomainError(f"the escalation of {self.number} is already accepted")
@@ -444,7 +446,9 @@ class HazardCase(Chained, Aggregate):
         self.trigger_event(
             ev.EscalationLevelRaised, level=level, previous_level=previous,
             department=self.department, due=due.isoformat(), rule=rule,
-            policy_version=policy_version, **act.fields(rule))
+            policy_version=policy_version,
+            level_due=level_due[0].isoformat() if level_due else None,
+            level_rule=level_due[1] if level_due else None, **act.fields(rule))
 
     def list_supervised(self, act: Act, rule: str, policy_version: str) -> None:
         self._check(act)

@@ -358,9 +358,11 @@ class EscalationLevelRaised(CaseEvent):
     ``due`` is the last day the escalation could stay unaccepted at ``previous_level``
     under the rules (working days): the department is slow (慢作为) from the day after.
     Version 1 events were written without it (``None``: read as the day before the raise).
+    ``level_due`` is the last day it may stay unaccepted at ``level``, by ``level_rule``
+    then; version 2 events were written without either (``None``: the rules at the tick).
     """
 
-    class_version = 2
+    class_version = 3
 
     level: str
     previous_level: str
@@ -368,14 +370,21 @@ class EscalationLevelRaised(CaseEvent):
     due: str | None
     rule: str
     policy_version: str
+    level_due: str | None
+    level_rule: str | None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state["due"] = None
 
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state.update(level_due=None, level_rule=None)
+
     def evolve(self, case: Any) -> None:
         case.escalation_level = {"level": self.level, "since": self.occurred_at,
-                                 "escalated_at": case.escalated_at}
+                                 "escalated_at": case.escalated_at, "due": self.level_due,
+                                 "rule": self.level_rule}
 
 
 class SupervisedListingImposed(CaseEvent):

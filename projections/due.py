@@ -31,8 +31,9 @@ def _day(instant: str) -> str:
 
 class DueIndex(Projection):
     name = "due_index"
-    # 2: the re-inspection's due day as recorded on the submission; 3: the acceptance's
-    version = 3
+    # 2: the re-inspection's due day as recorded on the submission; 3: the acceptance's;
+    # 4: the acceptance's at a level climbed to
+    version = 4
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("state", "TEXT"), ("severity", "TEXT"), ("deadline", "TEXT"),
@@ -90,6 +91,7 @@ class DueIndex(Projection):
     def on_EscalationLevelRaised(self, e: Any, row: dict[str, Any]) -> None:
         row["level"] = e.level
         row["level_since_day"] = _day(e.occurred_at)
+        row["accept_due"] = e.level_due
 
     def on_EscalationAccepted(self, e: Any, row: dict[str, Any]) -> None:
         row["accepted"] = 1
@@ -122,9 +124,8 @@ def candidates(db: Db, h: Horizons) -> list[UUID]:
                    "AND (flagged_for IS NULL OR flagged_for <> submitted_at) "
                    "AND (verify_due < ? OR (verify_due IS NULL AND submitted_day < ?)))")
     params += [h.today, h.submitted_before]
-    # at the level escalated to: past the due day the escalation recorded
-    clauses.append("(state = 'escalated' AND accepted = 0 AND level IS NULL "
-                   "AND accept_due < ?)")
+    # past the due day recorded when it came to its level (escalated, or climbed)
+    clauses.append("(state = 'escalated' AND accepted = 0 AND accept_due < ?)")
     params.append(h.today)
     for level, before in h.since_before.items():
         clauses.append("(state = 'escalated' AND accepted = 0 AND COALESCE(level, ?) = ? "

@@ -34,7 +34,7 @@ STATUSES = ("awaiting_acceptance", "accepted", "in_enforcement", "returned_for_r
 
 class Escalations(Projection):
     name = "escalations"
-    version = 2  # 2: accept by the day the escalation recorded, at its first level
+    version = 3  # 2: accept by the day the escalation recorded; 3: or its climb recorded
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("number", "TEXT"), ("place_name", "TEXT"),
@@ -96,6 +96,7 @@ class Escalations(Projection):
     def on_EscalationLevelRaised(self, e: Any, row: dict[str, Any]) -> None:
         row["level"] = e.level
         row["level_since"] = e.occurred_at
+        row["accept_due"] = e.level_due
 
     def on_EscalationAccepted(self, e: Any, row: dict[str, Any]) -> None:
         row["status"] = "accepted"
@@ -228,7 +229,7 @@ def _row(v: tuple[Any, ...], as_of: date, policy: Any) -> tuple[Any, ...]:
     (department, status, number, place, community, category, severity, cause, escalated_at,
      level, level_since, accepted_at, enforcements, supervised, closed_at, _case_id,
      accept_due) = v
-    recorded = accept_due if level is None else None  # not climbed: the day recorded
+    recorded = accept_due  # the day recorded when it came to its level, if it was
     level = level or policy.first_level().value
     escalated = local_day(escalated_at)
     until = local_day(closed_at) if closed_at else as_of

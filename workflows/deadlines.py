@@ -62,14 +62,17 @@ def verification_due(case: Any, policy: Policy) -> tuple[date, str]:
 
 def acceptance_due(case: Any, policy: Policy) -> tuple[date, str]:
     """The last day the case's escalation may stay unaccepted at its current level, and the
-    rule: at the level it was escalated to, the day recorded on the escalation (which
-    accountability judges the department by); after a climb, or for an escalation recorded
-    without one, by the rules now."""
+    rule: the day recorded when it came to that level (on the escalation, which
+    accountability judges the department by, or on the climb); for one recorded without
+    it, by the rules now."""
     level, since = current_level(case, policy)
-    climbed = case.escalation_level and case.escalation_level["escalated_at"] == \
-        case.escalated_at
-    if case.accept_due is not None and not climbed:
-        return date.fromisoformat(case.accept_due), case.accept_rule or ""
+    raised = case.escalation_level
+    if raised and raised["escalated_at"] == case.escalated_at:  # climbed
+        recorded, recorded_rule = raised.get("due"), raised.get("rule")
+    else:
+        recorded, recorded_rule = case.accept_due, case.accept_rule
+    if recorded is not None:
+        return date.fromisoformat(recorded), recorded_rule or ""
     return policy.acceptance_due(level, local_day(since))
 
 

@@ -484,8 +484,13 @@ class HazardCases:
             level, _ = current_level(case, self.policy)
             higher = self.policy.next_level(level)
             due, rule = acceptance_due(case, self.policy)
-            case.raise_escalation_level(act, level, getattr(higher, "value", level), due,
-                                        f"not accepted in time: {rule}", self.policy.version)
+            new_level = getattr(higher, "value", level)
+            # the limit at the new level starts now: recorded, so a later edit of the
+            # chain does not move it (as ``accept_due`` on the escalation)
+            level_due = self.policy.acceptance_due(new_level, local_date(act.occurred_at))
+            case.raise_escalation_level(act, level, new_level, due,
+                                        f"not accepted in time: {rule}", self.policy.version,
+                                        level_due)
 
         return self._act(ref, actor, "raise_escalation_level", {}, apply, **common)
 

@@ -85,10 +85,16 @@ def test_an_escalation_level_raised_written_before_due_existed_reads_with_none(c
     tick(cases)
     (note,) = [n for n in _notifications(cases) if n.topic.endswith(":EscalationLevelRaised")]
     fields = orjson.loads(note.state)
-    assert fields.pop("class_version") == 2 and fields.pop("due") == "2026-03-04"
+    assert fields.pop("class_version") == 3 and fields.pop("level_due") == "2026-03-16"
+    assert fields.pop("level_rule").startswith("rules ")
+    version_2 = replace(note, state=orjson.dumps({**fields, "class_version": 2}))
+    assert fields.pop("due") == "2026-03-04"
     version_1 = replace(note, state=orjson.dumps(fields))  # as stored before ``due`` existed
     for decode in (_decoder(cases), cases.app.mapper.to_domain_event):
         assert decode(version_1).due is None and decode(note).due == "2026-03-04"
+        assert decode(version_1).level_due is decode(version_2).level_due is None
+        assert decode(version_2).due == "2026-03-04"
+        assert decode(note).level_due == "2026-03-16"
 
 
 @pytest.mark.parametrize("kind, added, rule", [

@@ -8,6 +8,7 @@ from importlib import resources
 
 import pytest
 
+from domain.case import HazardCase
 from domain.errors import DomainError
 from domain.timeutil import LOCAL_TZ
 from domain.values import SYSTEM_ACTOR
@@ -152,20 +153,45 @@ def test_an_unaccepted_escalation_climbs_one_level_after_its_limit(cases, clock)
     assert kinds(cases, case_id).count("EscalationLevelRaised") == 2
 
 
-def test_an_escalation_at_a_level_the_rules_no_longer_list_goes_to_the_top(cases, clock):
+STREET_LEVEL = ('[[escalation.chain]]\nlevel = "street_safety_office"      # 街道安监办\n'
+                'accept_within = "2 working days"\n')
+
+
+def _climbed_to_street_then_street_level_removed(cases, clock):
     case_id = f.to_escalated(cases, accepted=False)  # refused on Monday 2 March
     at(clock, "2026-03-05")
     tick(cases)
     assert cases.history(case_id)[-1].level == "street_safety_office"  # since Thu 5
     # The rules are edited while the case waits there: the street level is taken out.
-    street = ('[[escalation.chain]]\nlevel = "street_safety_office"      # 街道安监办\n'
-              'accept_within = "2 working days"\n')
-    cases.policy = Policy(parse_rules(DEFAULT_RULES.replace(street, "", 1).encode()))
+    cases.policy = Policy(parse_rules(DEFAULT_RULES.replace(STREET_LEVEL, "", 1).encode()))
     assert "street_safety_office" not in [lv.level.value for lv in cases.policy.chain]
-    at(clock, "2026-03-10")  # the top's limit, 3 working days from Thu 5, ends Tue 10
+    return case_id
+
+
+def test_an_escalation_at_a_level_the_rules_no_longer_list_climbs_by_its_recorded_day(
+        cases, clock):
+    case_id = _climbed_to_street_then_street_level_removed(cases, clock)
+    assert cases.history(case_id)[-1].level_due == "2026-03-09"  # 2 working days from Thu 5
+    _goes_to_the_top_after(cases, clock, case_id, "2026-03-09", "2026-03-10")
+
+
+def test_a_climb_recorded_without_its_day_goes_to_the_top_after_the_tops_limit(
+        cases, clock, monkeypatch):
+    # A climb written before EscalationLevelRaised recorded level_due (class version 2).
+    raise_level = HazardCase.raise_escalation_level
+    monkeypatch.setattr(HazardCase, "raise_escalation_level",
+                        lambda self, *args: raise_level(self, *args[:6]))
+    case_id = _climbed_to_street_then_street_level_removed(cases, clock)
+    assert cases.history(case_id)[-1].level_due is None
+    # the top's limit, 3 working days from Thu 5, ends Tue 10
+    _goes_to_the_top_after(cases, clock, case_id, "2026-03-10", "2026-03-11")
+
+
+def _goes_to_the_top_after(cases, clock, case_id, last_day: str, next_day: str) -> None:
+    at(clock, last_day, 23)
     tick(cases)
     assert kinds(cases, case_id).count("EscalationLevelRaised") == 1
-    at(clock, "2026-03-11")  # the due index must offer the case, or it waits for ever
+    at(clock, next_day)  # the due index must offer the case, or it waits for ever
     tick(cases)
     raised = cases.history(case_id)[-1]
     assert (raised.previous_level, raised.level) == ("street_safety_office", "department")
@@ -427,7 +453,13 @@ def test_an_escalation_climbs_by_the_due_day_it_recorded(cases, clock, within):
     raised = cases.history(case_id)[-1]
     assert (type(raised).__name__, raised.due, raised.rule) == (
         "EscalationLevelRaised", "2026-03-04", f"not accepted in time: {refused.accept_rule}")
-    # the next level's limit is the rules' now: 2 working days from Thu 5, to Mon 9
+    # the next level's limit is recorded on the climb (2 working days from Thu 5, to Mon 9)
+    # and is not moved by a later edit of that level either
+    assert raised.level_due == "2026-03-09"
+    cases.policy = Policy(parse_rules(DEFAULT_RULES.replace(STREET_LEVEL, STREET_LEVEL.replace(
+        "2 working days", within), 1).encode()))
+    (row,) = read(cases, "escalations", EscalationsFilter(policy=cases.policy)).dicts()
+    assert (row["level"], row["accept_by"]) == ("street_safety_office", date(2026, 3, 9))
     at(clock, "2026-03-09", 23)
     tick(cases)
     assert kinds(cases, case_id).count("EscalationLevelRaised") == 1
