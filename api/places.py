@@ -55,7 +55,7 @@ def view(cases: HazardCases, place_id: str, actor: Actor | None = None) -> Place
 
 
 def move(cases: HazardCases, actor: Actor, place_id: str, grid: str, kind: str | None,
-         reason: str) -> dict[str, str]:
+         reason: str, command_id: str | None = None) -> dict[str, str]:
     """Register the place in ``grid`` (and as ``kind``, if given); returns what it was.
     Who moves a place is on the record years later, so it is an authenticated admin, and
     only within their own street: the place as registered and the grid it moves to."""
@@ -67,7 +67,7 @@ def move(cases: HazardCases, actor: Actor, place_id: str, grid: str, kind: str |
         raise NotPermitted(f"grid {grid} lies outside your street {actor.unit}")
     _visible_register(cases, place_id, actor)  # a place of another street is not theirs
     return cases.move_place(place_id, grid=grid, community=community, kind=kind,
-                            reason=reason, by=actor.id)
+                            reason=reason, by=actor.id, command_id=command_id)
 
 
 def _visible_register(cases: HazardCases, place_id: str,

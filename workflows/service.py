@@ -223,13 +223,19 @@ class HazardCases:
         return result
 
     def move_place(self, place_id: str, *, grid: str, community: str, kind: str | None,
-                   reason: str, by: str) -> dict[str, str]:
+                   reason: str, by: str, command_id: str | None = None) -> dict[str, str]:
         """Say what a registered place is now (grids redrawn, a kind misrecorded), so that
         its later reports are taken in its new grid; returns the identity it had. Its
-        cases keep the place their events recorded."""
+        cases keep the place their events recorded. With ``command_id``, a repeat returns
+        what the first returned and appends nothing (as every command does)."""
         if not reason.strip():
             raise DomainError("give the reason for moving the place")
+        params = {"place_id": place_id, "grid": grid, "community": community, "kind": kind,
+                  "reason": reason.strip()}
+        print_ = fingerprint("move_place", params) if command_id else ""
         for _ in range(self.MAX_ATTEMPTS):
+            if command_id and (done := self._recorded(by, command_id, print_)) is not None:
+                return dict(done["before"])
             register = self._place_register(place_id)
             if register is None:
                 raise DomainError(f"no place {place_id} is registered: it has never been "
@@ -240,11 +246,18 @@ class HazardCases:
                                   "report registers the grid it gives, so it needs no move")
             identity = {"grid": grid, "community": community, "kind": kind or before["kind"]}
             if identity == before:
+                # this command's twin may have moved it since the look-up above
+                if command_id and (done := self._recorded(by, command_id, print_)):
+                    return dict(done["before"])
                 raise DomainError(f"place {place_id} already is {_told(identity)}")
             register.move(identity, by, reason.strip(), self.clock.now())
+            touched: list[Aggregate] = [register]
+            if command_id:
+                touched.append(CommandRecord.applied(by, command_id, print_,
+                                                     {"before": before}, self.clock.now()))
             try:
-                self.save(register)
-            except IntegrityError:  # a report at the place landed meanwhile: decide again
+                self.commit(*touched)
+            except IntegrityError:  # a report at the place, or this command's twin, landed
                 continue
             return dict(before)
         raise DomainError(f"place {place_id} kept changing while it was moved; try again")
@@ -596,15 +609,20 @@ class HazardCases:
         return kept if kept is not None else self.get_case(case_id)
 
     def _replay(self, actor: Actor, command_id: str, print_: str) -> CommandResult | None:
+        result = self._recorded(actor.id, command_id, print_)
+        return None if result is None else CommandResult.from_dict(result, replayed=True)
+
+    def _recorded(self, actor_id: str, command_id: str, print_: str) -> dict[str, Any] | None:
+        """What the actor's command of that id returned, None if it never ran."""
         try:
-            record: CommandRecord = self.repository.get(command_record_id(actor.id, command_id))
+            record: CommandRecord = self.repository.get(command_record_id(actor_id, command_id))
         except AggregateNotFoundError:
             return None
         if record.fingerprint != print_:
             raise IdempotencyMismatch(
                 f"command id {command_id!r} was already used for a different command"
             )
-        return CommandResult.from_dict(record.result, replayed=True)
+        return record.result
 
     def place_register(self, place_id: str) -> PlaceRegister | None:
         """The register of a place id (what it is, its open cases), None if never reported."""

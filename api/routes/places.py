@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict
 
 from api import places
-from api.deps import ActorDep, CasesDep
+from api.deps import ActorDep, CasesDep, IdempotencyKey
 from api.schemas.commands import Prose
 from api.schemas.common import Code, Strict, problem_responses
 from domain.values import PlaceKind
@@ -77,14 +77,15 @@ def get_place(place_id: PlaceRef, actor: ActorDep, cases: CasesDep) -> PlaceOut:
     return PlaceOut.of(places.view(cases, place_id, actor))
 
 
-@router.post("/{place_id}/move", responses=_responses(401, 403, 404, 422),
+@router.post("/{place_id}/move", responses=_responses(400, 401, 403, 404, 422),
              summary="move a place to another grid (admins)")
-def move_place(place_id: PlaceRef, body: MoveIn, actor: ActorDep,
-               cases: CasesDep) -> PlaceOut:
+def move_place(place_id: PlaceRef, body: MoveIn, actor: ActorDep, cases: CasesDep,
+               idempotency_key: IdempotencyKey) -> PlaceOut:
     """Register the place in another grid (its community is the grid id's first part) or
     as another kind, with the reason: later reports at it must give the new grid. Its cases
     keep the grid their events recorded. An admin of the place's street only; the admin
-    is recorded as who moved it."""
+    is recorded as who moved it. With an ``Idempotency-Key``, a repeat of the same move
+    answers the place again and appends nothing; the key with another body is a 422."""
     places.move(cases, actor, place_id, body.grid, body.kind and body.kind.value,
-                body.reason)
+                body.reason, idempotency_key)
     return PlaceOut.of(places.view(cases, place_id, actor))

@@ -100,3 +100,18 @@ def test_a_place_registered_before_places_were_described_is_shown_where_its_case
     assert refused["detail"].startswith("place P-0001 has no grid registered yet: its next "
                                         "report registers the grid it gives")
     assert stored(api) == before
+
+
+def test_a_move_repeated_with_its_idempotency_key_appends_nothing(api: Api) -> None:
+    api.report(1)
+    first = api.post(MOVE, "admin", TO_G02, **{"Idempotency-Key": "move-p1"})
+    assert first.status_code == 200, first.text
+    after = stored(api)
+    again = api.post(MOVE, "admin", TO_G02, **{"Idempotency-Key": "move-p1"})
+    assert (again.status_code, again.json()) == (200, first.json())  # not "already is"
+    assert stored(api) == after
+    other = assert_problem(api.post(MOVE, "admin", {**TO_G02, "grid": "YS-C01-G03"},
+                                    **{"Idempotency-Key": "move-p1"}), 422)
+    assert other["detail"] == "command id 'move-p1' was already used for a different command"
+    assert_problem(api.post(MOVE, "admin", TO_G02, **{"Idempotency-Key": " "}), 400)
+    assert stored(api) == after

@@ -136,3 +136,21 @@ def test_a_place_registered_before_places_were_described_needs_no_move(cases):
         cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY,
                          kind="rental_house", reason="网格调整", by=f.admin.id)
     assert count_events(cases) == before
+
+
+def test_a_move_sent_twice_at_once_with_one_command_id_is_recorded_once(open_service):
+    """Two copies of one move (a client's retry racing its first try), each on its own
+    connection: one save wins, the other finds its record and answers the same."""
+    writers = [open_service() for _ in range(2)]
+    f.report(writers[0])
+
+    def work(i: int) -> dict[str, str]:
+        return writers[i].move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY,
+                                     kind=None, reason="网格调整", by=f.admin.id,
+                                     command_id="move-1")
+
+    before = {"grid": f.GRID, "community": f.COMMUNITY, "kind": "rental_house"}
+    assert run_in_threads(2, work) == [before, before]
+    register = writers[0].repository.get(place_register_id("P-0001"))
+    moves = [e for e in writers[0].events.get(register.id) if type(e).__name__ == "Moved"]
+    assert len(moves) == 1
