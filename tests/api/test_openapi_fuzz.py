@@ -7,6 +7,8 @@ answer must match the documented status codes, media types and schemas.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 from api.accounts import Accounts
 from api.app import attach, create_app
 from api.settings import Settings
-from api.wiring import open_cases
+from api.wiring import open_blobs, open_cases
 from domain.clock import FixedClock
 from tests import factories as f
 from tests.conftest import START
@@ -34,7 +36,12 @@ EXAMPLES_PER_OPERATION = 10  # x ~30 operations: a few hundred requests in all
 TOKEN: dict[str, str] = {}
 
 
-APP = create_app(token_ttl=0)  # no store until the fixture attaches one
+# No store until the fixture attaches one. Loading the schema below starts the app, whose
+# lifespan would open the default store (./hazardflow.db, left in the checkout by every
+# run): until then it opens a scratch one, removed with the module's store.
+SCRATCH = tempfile.TemporaryDirectory(prefix="hf-fuzz-")
+APP = create_app(token_ttl=0, settings=Settings(sqlite_path=Path(SCRATCH.name) / "unused.db",
+                                                 database_url=None))
 # The examples and fuzzing phases only: the exhaustive coverage phase sends ~1,400
 # requests, beyond the few hundred this suite budgets for.
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
@@ -52,8 +59,12 @@ def store(tmp_path_factory) -> Any:  # type: ignore[no-untyped-def]
     f.to_notified(cases, 2)
     f.to_escalated(cases, 3)
     attach(APP, cases, token_ttl=0)
+    # its own evidence store: the default one is ./hazardflow-evidence, in the checkout
+    APP.state.blobs = open_blobs(Settings(blob_dir=path.parent / "evidence",
+                                          database_url=None))
     yield cases
     cases.shutdown()
+    SCRATCH.cleanup()
 
 
 @schema.parametrize()
