@@ -236,14 +236,7 @@ class HazardCases:
         for _ in range(self.MAX_ATTEMPTS):
             if command_id and (done := self._recorded(by, command_id, print_)) is not None:
                 return dict(done["before"])
-            register = self._place_register(place_id)
-            if register is None:
-                raise DomainError(f"no place {place_id} is registered: it has never been "
-                                  "reported, so its next report may give any grid")
-            before = register.identity
-            if before is None:  # registered before places were described (2026-12-05)
-                raise DomainError(f"place {place_id} has no grid registered yet: its next "
-                                  "report registers the grid it gives, so it needs no move")
+            register, before = self._registered_place(place_id)
             identity = {"grid": grid, "community": community, "kind": kind or before["kind"]}
             if identity == before:
                 # this command's twin may have moved it since the look-up above
@@ -261,6 +254,17 @@ class HazardCases:
                 continue
             return dict(before)
         raise DomainError(f"place {place_id} kept changing while it was moved; try again")
+
+    def _registered_place(self, place_id: str) -> tuple[PlaceRegister, dict[str, str]]:
+        """The register of a place to move, and what it is registered as."""
+        register = self._place_register(place_id)
+        if register is None:
+            raise DomainError(f"no place {place_id} is registered: it has never been "
+                              "reported, so its next report may give any grid")
+        if register.identity is None:  # registered before places were described (2026-12-05)
+            raise DomainError(f"place {place_id} has no grid registered yet: its next "
+                              "report registers the grid it gives, so it needs no move")
+        return register, register.identity
 
     def _refuse_duplicate(self, register: PlaceRegister, category: str,
                           trigger: str = "report") -> None:
