@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from api.scopes import STREET_ROLES, can_see, check_place, parent_unit, within
 from domain.errors import NotPermitted, PlaceNotFound
@@ -22,7 +23,7 @@ from workflows.service import HazardCases
 @dataclass(frozen=True)
 class PlaceChange:
     at: datetime
-    change: str  # "registered" by its first report, or "moved" by an admin
+    change: Literal["registered", "moved"]  # by its first report, or by an admin
     grid: str
     community: str
     kind: str

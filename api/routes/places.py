@@ -53,7 +53,7 @@ class PlaceOut(BaseModel):
         identity = place.identity or {}
         return cls(id=place.place_id, grid=identity.get("grid"),
                    community=identity.get("community"), kind=identity.get("kind"),
-                   changes=[PlaceChangeOut(at=c.at, change=c.change, grid=c.grid,  # type: ignore[arg-type]
+                   changes=[PlaceChangeOut(at=c.at, change=c.change, grid=c.grid,
                                            community=c.community, kind=c.kind, by=c.by,
                                            reason=c.reason) for c in place.changes],
                    open_cases=place.open_cases)
