@@ -38,8 +38,9 @@ class DueIndex(Projection):
         Table(T, (
             ("case_id", "TEXT"), ("state", "TEXT"), ("severity", "TEXT"), ("deadline", "TEXT"),
             ("reminded_for", "TEXT"), ("submitted_at", "TEXT"), ("submitted_day", "TEXT"),
-            ("verify_due", "TEXT"), ("flagged_for", "TEXT"), ("escalated_at", "TEXT"), ("level", "TEXT"),
-            ("level_since_day", "TEXT"), ("accept_due", "TEXT"), ("accepted", "INTEGER"), ("supervised", "INTEGER"),
+            ("verify_due", "TEXT"), ("flagged_for", "TEXT"), ("escalated_at", "TEXT"),
+            ("level", "TEXT"), ("level_since_day", "TEXT"), ("accept_due", "TEXT"),
+            ("accepted", "INTEGER"), ("supervised", "INTEGER"),
         ), key=("case_id",), by_case=True, indexes=(("state",),)),
     )
 

@@ -229,15 +229,15 @@ def _row(v: tuple[Any, ...], as_of: date, policy: Any) -> tuple[Any, ...]:
     (department, status, number, place, community, category, severity, cause, escalated_at,
      level, level_since, accepted_at, enforcements, supervised, closed_at, _case_id,
      accept_due) = v
-    recorded = accept_due  # the day recorded when it came to its level, if it was
     level = level or policy.first_level().value
     escalated = local_day(escalated_at)
     until = local_day(closed_at) if closed_at else as_of
     accept_by, overdue = None, False
     if status == "awaiting_acceptance":
         # Late once its level's limit passed; a climb means an earlier level's limit did.
-        # (as the tick's workflows.deadlines.acceptance_due reads it)
-        accept_by = (date.fromisoformat(recorded) if recorded
+        # by the day recorded when it came to its level, else the rules now (as the
+        # tick's workflows.deadlines.acceptance_due reads it)
+        accept_by = (date.fromisoformat(accept_due) if accept_due
                      else policy.acceptance_due(level, local_day(level_since))[0])
         overdue = as_of > accept_by or level != policy.first_level().value
     age = max(0, (until - escalated).days)  # type: ignore[operator]
