@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Literal
 
 from api.scopes import STREET_ROLES, can_see, check_place, parent_unit, within
-from domain.errors import NotPermitted, PlaceNotFound
-from domain.values import Actor, Role
+from domain.errors import DomainError, NotPermitted, PlaceNotFound
+from domain.values import Actor, PlaceKind, Role
 from workflows.records import PlaceRegister
 from workflows.service import HazardCases
 
@@ -57,18 +57,66 @@ def view(cases: HazardCases, place_id: str, actor: Actor | None = None) -> Place
 
 def move(cases: HazardCases, actor: Actor, place_id: str, grid: str, kind: str | None,
          reason: str, command_id: str | None = None) -> dict[str, str]:
-    """Register the place in ``grid`` (and as ``kind``, if given); returns what it was.
-    Who moves a place is on the record years later, so it is an authenticated admin, and
-    only within their own street: the place as registered and the grid it moves to."""
-    if actor.role is not Role.ADMIN:
-        raise NotPermitted(f"only an admin moves a place, not a {actor.role.value}")
+    """Register the place in ``grid`` (and as ``kind``, if given); returns what it was."""
+    community = _movable(cases, actor, place_id, grid)
+    return cases.move_place(place_id, grid=grid, community=community, kind=kind,
+                            reason=reason, by=actor.id, command_id=command_id)
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    line: int  # of the file it came from
+    place_id: str
+    grid: str
+    kind: str | None
+
+
+def plan_moves(cases: HazardCases, actor: Actor,
+               rows: list[tuple[int, str, str, str | None]]
+               ) -> tuple[list[PlannedMove], int, list[str]]:
+    """Check every (line, place id, grid, kind) of a redrawing before any is moved: the
+    moves to make, how many places already are where their line puts them, and one
+    problem per refused line (``line N: ...``). A street redraws many grids at once; a
+    file half applied because its 30th line was wrong would leave it to find which half."""
+    _require_admin(actor)  # said once, not on every line
+    planned, already, problems, seen = [], 0, [], set()
+    for line, place_id, grid, kind in rows:
+        try:
+            if not place_id or not grid:
+                raise DomainError("a place_id and a grid are both needed")
+            if place_id in seen:
+                raise DomainError(f"place {place_id} is on an earlier line too")
+            seen.add(place_id)
+            if kind is not None and kind not in {k.value for k in PlaceKind}:
+                raise DomainError(f"unknown place kind {kind!r}")
+            community = _movable(cases, actor, place_id, grid)
+            _, registered = cases.place_to_move(place_id)
+        except DomainError as refused:
+            problems.append(f"line {line}: {refused}")
+            continue
+        if {"grid": grid, "community": community,
+                "kind": kind or registered["kind"]} == registered:
+            already += 1
+        else:
+            planned.append(PlannedMove(line, place_id, grid, kind))
+    return planned, already, problems
+
+
+def _movable(cases: HazardCases, actor: Actor, place_id: str, grid: str) -> str:
+    """The community of ``grid``, if ``actor`` may move the place there. Who moves a place is on the record years later, so it is an authenticated admin,
+    and only within their own street: the place as registered and the grid it moves to."""
+    _require_admin(actor)
     community = parent_unit(grid)
     check_place(grid, community)
     if not within(grid, actor.unit):
         raise NotPermitted(f"grid {grid} lies outside your street {actor.unit}")
     _visible_register(cases, place_id, actor)  # a place of another street is not theirs
-    return cases.move_place(place_id, grid=grid, community=community, kind=kind,
-                            reason=reason, by=actor.id, command_id=command_id)
+    return community
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role is not Role.ADMIN:
+        raise NotPermitted(f"only an admin moves a place, not a {actor.role.value}")
 
 
 def _visible_register(cases: HazardCases, place_id: str,

@@ -236,7 +236,7 @@ class HazardCases:
         for _ in range(self.MAX_ATTEMPTS):
             if command_id and (done := self._recorded(by, command_id, print_)) is not None:
                 return dict(done["before"])
-            register, before = self._registered_place(place_id)
+            register, before = self.place_to_move(place_id)
             identity = {"grid": grid, "community": community, "kind": kind or before["kind"]}
             if identity == before:
                 # this command's twin may have moved it since the look-up above
@@ -255,8 +255,9 @@ class HazardCases:
             return dict(before)
         raise DomainError(f"place {place_id} kept changing while it was moved; try again")
 
-    def _registered_place(self, place_id: str) -> tuple[PlaceRegister, dict[str, str]]:
-        """The register of a place to move, and what it is registered as."""
+    def place_to_move(self, place_id: str) -> tuple[PlaceRegister, dict[str, str]]:
+        """The register of a place to move, and what it is registered as; refused for a
+        place never reported, or registered before places were described."""
         register = self._place_register(place_id)
         if register is None:
             raise DomainError(f"no place {place_id} is registered: it has never been "

@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from api import places
 from api.cli.case import TOKEN
 from api.cli.context import caller, service
 from api.scopes import parent_unit
+from domain.errors import DomainError
 from domain.timeutil import shown
 from domain.values import PlaceKind
 
@@ -38,6 +44,51 @@ def move(
     if still_open:
         typer.echo(f"its open cases stay in grid {before['grid']}, with that grid's "
                    f"workers: {', '.join(still_open)}")
+
+
+@app.command("move-many")
+def move_many(
+    file: Path = typer.Argument(..., help="a CSV file with a header line: place_id, grid "
+                                          "and, optionally, kind"),
+    reason: str = typer.Option(..., help="why, kept with each change (网格调整 ...)"),
+    token: str | None = TOKEN,
+) -> None:
+    """Move every place a CSV file lists, when a street redraws its grids: each line is
+    checked first, and a file with any line refused moves nothing. Running it again moves
+    only what is not yet where the file puts it."""
+    actor = caller(token)
+    cases = service()
+    planned, already, problems = places.plan_moves(cases, actor, _read_moves(file))
+    if problems:
+        for problem in problems:
+            typer.echo(f"{file}: {problem}", err=True)
+        raise DomainError(f"nothing moved: {len(problems)} line(s) of {file} refused "
+                          "(listed above)")
+    with Progress(TextColumn("moving places"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True,
+                  disable=len(planned) < 50) as progress:
+        task = progress.add_task("move", total=len(planned))
+        for move in planned:
+            places.move(cases, actor, move.place_id, move.grid, move.kind, reason)
+            progress.advance(task)
+    typer.echo(f"moved {len(planned)} place(s); {already} already where {file.name} puts "
+               "them")
+
+
+def _read_moves(file: Path) -> list[tuple[int, str, str, str | None]]:
+    """(line, place id, grid, kind or None) of each row; utf-8-sig, as Excel saves CSV."""
+    try:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"place_id", "grid"} - set(reader.fieldnames or ())
+            if missing:
+                raise DomainError(f"{file}: the header line must name place_id and grid "
+                                  f"(and may name kind); missing {', '.join(sorted(missing))}")
+            return [(reader.line_num, (row["place_id"] or "").strip(),
+                     (row["grid"] or "").strip(), (row.get("kind") or "").strip() or None)
+                    for row in reader]
+    except UnicodeDecodeError:
+        raise DomainError(f"{file} is not a UTF-8 text file") from None
 
 
 @app.command("show")

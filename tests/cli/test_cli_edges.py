@@ -516,3 +516,41 @@ def test_an_administrator_moves_a_place_when_grids_are_redrawn(run):
             "a dash and the grid's own code)")
     refused(run("places", "show", "P9", ok=False),
             "no place P9 is registered: it has never been reported")
+
+
+def test_a_redrawing_moves_the_places_a_file_lists_or_none(run, tmp_path):
+    worker = token(run, "li", "grid_worker", "YS-C01-G01")
+    for place in ("P1", "P2", "P3"):
+        report(run, worker, place)
+    admin = token(run, "zhao", "admin", "YS")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("place_id,grid,kind\nP1,YS-C01-G02,\nP9,YS-C01-G02,\nP2,ZZ-C01-G01,\n"
+                   "P3,YS-C01-G02,castle\nP1,YS-C01-G03,\n,YS-C01-G02,\n", encoding="utf-8")
+    refused_file = run("places", "move-many", str(bad), "--reason", "网格调整", "--token",
+                       admin, ok=False)
+    assert refused_file.returncode == 2
+    assert refused_file.stderr.splitlines() == [
+        f"{bad}: line 3: no place P9 is registered in your area",
+        f"{bad}: line 4: grid ZZ-C01-G01 lies outside your street YS",
+        f"{bad}: line 5: unknown place kind 'castle'",
+        f"{bad}: line 6: place P1 is on an earlier line too",
+        f"{bad}: line 7: a place_id and a grid are both needed",
+        f"error: nothing moved: 5 line(s) of {bad} refused (listed above)"]
+    assert run("places", "show", "P1").stdout.startswith("P1: rental_house, grid YS-C01-G01")
+    good = tmp_path / "redrawn.csv"  # as Excel saves it: with a byte order mark
+    good.write_text("\ufeffplace_id,grid,kind\nP1,YS-C01-G02,\nP2,YS-C01-G02,enterprise\n"
+                    "P3,YS-C01-G01,\n", encoding="utf-8")
+    moved = run("places", "move-many", str(good), "--reason", "网格调整", "--token", admin)
+    assert moved.stdout.strip() == "moved 2 place(s); 1 already where redrawn.csv puts them"
+    assert run("places", "show", "P2").stdout.startswith("P2: enterprise, grid YS-C01-G02")
+    again = run("places", "move-many", str(good), "--reason", "网格调整", "--token", admin)
+    assert again.stdout.strip() == "moved 0 place(s); 3 already where redrawn.csv puts them"
+    headless = tmp_path / "headless.csv"
+    headless.write_text("P1,YS-C01-G03\n", encoding="utf-8")
+    refused(run("places", "move-many", str(headless), "--reason", "x", "--token", admin,
+                ok=False),
+            f"{headless}: the header line must name place_id and grid (and may name kind); "
+            "missing grid, place_id")
+    refused(run("places", "move-many", str(good), "--reason", "x", "--token", worker,
+                ok=False),
+            "only an admin moves a place, not a grid_worker")
