@@ -45,12 +45,12 @@ def view(cases: HazardCases, place_id: str, actor: Actor | None = None) -> Place
     register = _visible_register(cases, place_id, actor)
     changes = []
     for event in cases.events.get(register.id):
-        if isinstance(event, PlaceRegister.Described):
-            changes.append(PlaceChange(event.timestamp, "registered", event.grid,
-                                       event.community, event.kind, None, None))
-        elif isinstance(event, PlaceRegister.Moved):
+        if isinstance(event, PlaceRegister.Moved):  # first: a Moved is a Described too
             changes.append(PlaceChange(event.timestamp, "moved", event.grid, event.community,
                                        event.kind, event.moved_by, event.reason))
+        elif isinstance(event, PlaceRegister.Described):
+            changes.append(PlaceChange(event.timestamp, "registered", event.grid,
+                                       event.community, event.kind, None, None))
     numbers = sorted(cases.get_case(case_id).number for case_id in register.open_cases)
     return PlaceView(place_id, register.identity, changes, numbers)
 
@@ -103,8 +103,9 @@ def plan_moves(cases: HazardCases, actor: Actor,
 
 
 def _movable(cases: HazardCases, actor: Actor, place_id: str, grid: str) -> str:
-    """The community of ``grid``, if ``actor`` may move the place there. Who moves a place is on the record years later, so it is an authenticated admin,
-    and only within their own street: the place as registered and the grid it moves to."""
+    """The community of ``grid``, if ``actor`` may move the place there. Who moves a place
+    is on the record years later, so it is an authenticated admin, and only within their
+    own street: the place as registered and the grid it moves to."""
     _require_admin(actor)
     community = parent_unit(grid)
     check_place(grid, community)

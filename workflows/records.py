@@ -107,19 +107,13 @@ class PlaceRegister(Aggregate):
                 k: v for k, v in register.open_cases.items() if k != self.case_id
             }
 
-    class Moved(Aggregate.Event):
+    class Moved(Described):
         """An administrator says what the place is now (grids redrawn, a kind misrecorded):
-        later reports must match it. Cases already reported keep the place as they were."""
+        later reports must match it. Cases already reported keep the place as they were.
+        Sets the identity as ``Described`` does, with who moved it and why."""
 
-        grid: str
-        community: str
-        kind: str
         moved_by: str
         reason: str
-
-        def apply(self, register: PlaceRegister) -> None:
-            register.identity = {"grid": self.grid, "community": self.community,
-                                 "kind": self.kind}
 
     def __init__(self, place_id: str) -> None:
         self.place_id = place_id
