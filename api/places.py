@@ -17,7 +17,7 @@ from api.scopes import STREET_ROLES, can_see, check_place, parent_unit, within
 from domain.errors import DomainError, NotPermitted, PlaceNotFound
 from domain.values import Actor, PlaceKind, Role
 from workflows.records import PlaceRegister
-from workflows.service import HazardCases
+from workflows.service import HazardCases, PlaceMoveResult
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,12 @@ def view(cases: HazardCases, place_id: str, actor: Actor | None = None) -> Place
 
 
 def move(cases: HazardCases, actor: Actor, place_id: str, grid: str, kind: str | None,
-         reason: str, command_id: str | None = None) -> dict[str, str]:
-    """Register the place in ``grid`` (and as ``kind``, if given); returns what it was."""
+         reason: str, command_id: str | None = None) -> PlaceMoveResult:
+    """Register the place in ``grid`` (and as ``kind``, if given), its open cases with it;
+    returns what it was."""
     community = _movable(cases, actor, place_id, grid)
     return cases.move_place(place_id, grid=grid, community=community, kind=kind,
-                            reason=reason, by=actor.id, command_id=command_id)
+                            reason=reason, actor=actor, command_id=command_id)
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,12 @@ def plan_moves(cases: HazardCases, actor: Actor,
             if kind is not None and kind not in {k.value for k in PlaceKind}:
                 raise DomainError(f"unknown place kind {kind!r}")
             community = _movable(cases, actor, place_id, grid)
-            _, registered = cases.place_to_move(place_id)
+            register, registered = cases.place_to_move(place_id)
         except DomainError as refused:
             problems.append(f"line {line}: {refused}")
             continue
-        if {"grid": grid, "community": community,
-                "kind": kind or registered["kind"]} == registered:
+        identity = {"grid": grid, "community": community, "kind": kind or registered["kind"]}
+        if identity == registered and not cases.cases_behind(register, identity):
             already += 1
         else:
             planned.append(PlannedMove(line, place_id, grid, kind))

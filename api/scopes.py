@@ -19,6 +19,7 @@ module only draws the territory. A case outside the territory is reported as not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -42,7 +43,8 @@ SEPARATOR = "-"
 
 class OutOfScope(CaseNotFound):
     """The case exists but lies outside the caller's jurisdiction: answered as not found,
-    naming the case as the caller named it (its id for a number would tell that it exists)."""
+    naming the case as the caller named it (its id for a number would tell that it exists)
+    and in the words an unknown one is answered in (``CaseNotFound``)."""
 
 
 def parent_unit(unit: str) -> str:
@@ -88,9 +90,18 @@ def check_unit(role: Role, unit: str) -> None:
                           f"not {unit!r}")
 
 
+# One part of a unit id: a code as the API's ``Code`` allows it, with no dash (the dash
+# joins the parts) and no space or line break.
+_PART = r"[A-Za-z0-9][A-Za-z0-9_.:]*"
+_GRID = re.compile(rf"{_PART}-{_PART}-{_PART}")
+
+
 def check_place(grid: str, community: str) -> None:
-    """A place's grid must lie in its community."""
-    if parent_unit(grid) != community or SEPARATOR not in community:
+    """A place's grid must be a grid id (street, community, grid code: ``YS-C01-G01``) of
+    its community. Every edge (JSON, Open311's form, the command line, a place's move)
+    checks this here, so none lets through a grid another refuses: a grid id of another
+    depth would put the place where no grid's or community's desk ever sees it."""
+    if not _GRID.fullmatch(grid) or parent_unit(grid) != community:
         raise DomainError(
             f"grid {grid!r} is not a grid of community {community!r} "
             "(grid ids are the community id, a dash and the grid's own code)"
@@ -194,10 +205,14 @@ def row_visible(actor: Actor, row: Mapping[str, Any]) -> bool:
 class CasePlaces:
     """Remembers where each case is, to check a command's scope without loading the case.
 
-    A case's place (and so its grid and community) is fixed when it is reported and never
-    changes, so it can be remembered for good. Only department officers' scope depends on
-    something that changes (the department a case is escalated to): their checks always
-    load the case. Bounded: forgotten wholesale past ``limit`` entries.
+    A case's place is fixed when it is reported and changes only when an admin moves the
+    place with the case open (``PlaceMoved``), maybe in another process. So what is
+    remembered is a first check only: one that lets the caller in is made again on the case
+    the command decides on (``checker``), which is read from the store whenever it could be
+    stale, and one that keeps the caller out loads the case before it answers 404 (the case
+    may have moved into the caller's grid). Department officers' scope depends on something
+    else that changes (the department a case is escalated to): their checks always load
+    the case. Bounded: forgotten wholesale past ``limit`` entries.
     """
 
     def __init__(self, limit: int = 200_000) -> None:
@@ -216,10 +231,17 @@ class CasePlaces:
         except ValueError:
             case_id = cases.resolve(ref)
         place = self._places.get(case_id)
-        if place is None or actor.role in DEPARTMENT_ROLES:
+        if place is None or actor.role in DEPARTMENT_ROLES or not can_see(actor, place, None):
             case = cases.get_case(case_id)
             self.remember(case.id, case.place)
             require_visible(actor, case, ref)
-        elif not can_see(actor, place, None):
-            raise OutOfScope(ref.strip())
         return case_id
+
+    def checker(self, actor: Actor, ref: str) -> Any:
+        """The check a command makes on the case it decides on (``HazardCases._act``'s
+        ``scope``), which also keeps what is remembered up to date."""
+        def check(case: Any) -> None:
+            self.remember(case.id, case.place)
+            require_visible(actor, case, ref)
+
+        return check

@@ -396,6 +396,20 @@ class HazardCase(Chained, Aggregate):
             **act.fields(optional_text(note, "the note")),
         )
 
+    def move_place(self, act: Act, *, grid: str, community: str, kind: str,
+                   reason: str) -> None:
+        """Follow the case's place into the grid (and kind) it is registered as now. Only
+        an open case moves: a closed one is a finished record of where it was worked."""
+        self._check(act)
+        if not self.is_open:
+            raise DomainError(f"case {self.number} is closed: it keeps the place it had")
+        moved_from = {key: self.place[key] for key in ("grid", "community", "kind")}
+        now = {"grid": grid, "community": community, "kind": kind}
+        if now == moved_from:
+            raise DomainError(f"the place of case {self.number} already is in grid {grid}")
+        self.trigger_event(ev.PlaceMoved, place={**self.place, **now}, moved_from=moved_from,
+                           **act.fields(require_text(reason, "the reason for moving")))
+
     def comment(self, act: Act, text: str) -> None:
         self._check(act)
         self.trigger_event(ev.CommentAdded, **act.fields(require_text(text, "comment")))

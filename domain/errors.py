@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 
 class DomainError(Exception):
@@ -11,8 +12,17 @@ class DomainError(Exception):
 
 
 class CaseNotFound(DomainError):
+    """No case of that number or id (or none the caller may see: ``api.scopes.OutOfScope``).
+    An id is named in its canonical form however it was written (capitals, braces, no
+    dashes), so every path answers an unknown id and a hidden one in the same words."""
+
     def __init__(self, case: Any) -> None:
-        super().__init__(f"no hazard case {case}")
+        text = str(case).strip()
+        try:
+            text = str(UUID(text))
+        except ValueError:
+            pass  # a case number (or a ref with more said), named as given
+        super().__init__(f"no hazard case {text}")
         self.case = case
 
 

@@ -305,6 +305,21 @@ class EvidenceAttached(CaseEvent):
         case.evidence = case.evidence + list(self.evidence)
 
 
+class PlaceMoved(CaseEvent):
+    """The case's place was registered in another grid (or as another kind) by an admin
+    (``hazardflow places move``: grids redrawn, a kind misrecorded), and the open case
+    moves with it to that grid's and community's desks. ``place`` is the whole place as
+    it now is; ``moved_from`` what it was (grid, community, kind); ``reason`` the admin's.
+    Closed cases keep the place their events recorded, as does everything already counted
+    in the old grid."""
+
+    place: dict[str, str]
+    moved_from: dict[str, str]
+
+    def evolve(self, case: Any) -> None:
+        case.place = dict(self.place)
+
+
 # -- what the engine records on its own (the deadline and escalation tick) ---------------
 # Each carries the ``rule`` that fired (with the rules version in its text) and the
 # ``policy_version`` itself, so a historical rebuild explains itself with the rules then
@@ -414,6 +429,7 @@ CASE_EVENT_TYPES: tuple[type[CaseEvent], ...] = (
     DeadlineExtended,
     CommentAdded,
     EvidenceAttached,
+    PlaceMoved,
     DeadlineReminded,
     DeadlineMissed,
     VerificationOverdue,

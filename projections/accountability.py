@@ -38,8 +38,9 @@ overdue rectifications are counted apart. The on-time rate counts the party's ta
 owed a rectification: not one ended by a dismissal, nor one ended by a submission that
 then failed verification (the next task owes it). The median time to act leaves out the
 tasks the tick ended (a major hazard escalated at once): no official acted. Figures per
-grid roll up to the community and the street (a case belongs to one grid); departments and
-persons are listed too.
+grid roll up to the community and the street (a case belongs to one grid: an open case
+whose place an admin moves to another grid is waited on there from then, its actions before
+stay counted where they were done); departments and persons are listed too.
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class Accountability(Projection):
         actor = event.actor
         page.count(ACTIONS, (actor["id"], actor["role"], actor["unit"], case["grid"],
                              case["community"], event.trigger))
+        if kind == "PlaceMoved":
+            self._moved(page, case, event.place)
+            return
         if kind in _JUDGED and case["task_kind"] == _JUDGED[kind]:
             # The tick judged the re-inspection or the acceptance late under the rules in force
             # (working days; the rule is on the event). A task whose starting event recorded
@@ -163,6 +167,21 @@ class Accountability(Projection):
             task["due"] = case["deadline"]  # a deadline extension moves the party's due day
             page.put(TASKS, task)
         page.put(CASES, case)
+
+    @staticmethod
+    def _moved(page: Page, case: dict[str, Any], place: dict[str, str]) -> None:
+        """The open case moved with its place (grids redrawn): whoever is waited on now is
+        in the new grid and community, and so is the wait so far, since the move hands the
+        case over as it stands (a task already overdue is overdue in its new unit too)."""
+        old_community = case["community"]
+        case["grid"], case["community"] = place["grid"], place["community"]
+        page.put(CASES, case)
+        task = page.get(TASKS, case["task_id"]) if case["task_id"] else None
+        if task is not None:
+            task.update(grid=case["grid"], community=case["community"])
+            if task["waiter_unit"] == old_community:  # not a department's
+                task["waiter_unit"] = case["community"]
+            page.put(TASKS, task)
 
     @staticmethod
     def _assign(page: Page, case: dict[str, Any], want: tuple[str, str, str], event: Any
@@ -325,6 +344,7 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
             units[("department", unit)].actions[trigger] += int(n)
     waiting_on: dict[tuple[str, str], list[bool]] = defaultdict(list)  # (role, unit) -> slow?
     for grid, community, role, unit, assigned, due, done_at, done_by, done_unit, trigger in tasks:
+        grids_of[community].add(grid)  # a case moved in with its place: waited on, no action
         keys = [("street", _street(community)), ("community", community), ("grid", grid)]
         if role == "department_officer":
             keys.append(("department", unit))

@@ -118,6 +118,9 @@ class Escalations(Projection):
         if e.passed and row["status"] == "returned_for_rectification":
             self.on_CaseClosed(e, row)
 
+    def on_PlaceMoved(self, e: Any, row: dict[str, Any]) -> None:
+        row.update(community=e.place["community"], grid=e.place["grid"])
+
     def on_SupervisedListingImposed(self, e: Any, row: dict[str, Any]) -> None:
         row["supervised"] = 1
 

@@ -126,6 +126,11 @@ class Ledger(Projection):
 
     on_CaseDismissed = on_CaseClosed
 
+    def on_PlaceMoved(self, e: Any, row: dict[str, Any]) -> None:
+        # the open case is listed where its place now is (grids redrawn)
+        row.update(place_kind=e.place["kind"], community=e.place["community"],
+                   grid=e.place["grid"])
+
     def on_CaseReopened(self, e: Any, row: dict[str, Any]) -> None:
         row.update(dict.fromkeys(CYCLE_FIELDS))
         row["cycle_found_at"] = e.occurred_at

@@ -75,6 +75,9 @@ class RiskGrades(Projection):
             case = page.get(CASES, case_id)
             if case is None:
                 return
+            if kind == "PlaceMoved":
+                self._regrid(event.place, page)
+                return
         before = (case["is_open"], case["major"], case["flagged"])
         is_open = int(top_state(event.state) != "closed")
         flagged = case["flagged"]
@@ -91,7 +94,8 @@ class RiskGrades(Projection):
     @staticmethod
     def _ensure_place(place: dict[str, str], page: Page) -> None:
         """The place as its latest report gives it: a place moved to another grid
-        (``hazardflow places move``) is graded in that grid from its next report on."""
+        (``hazardflow places move``) with no open case is graded in that grid from its
+        next report on (with one, from the move: ``_regrid``)."""
         described = {"place_name": place["name"], "place_kind": place["kind"],
                      "community": place["community"], "grid": place["grid"]}
         known = page.get(PLACES, place["id"])
@@ -101,6 +105,15 @@ class RiskGrades(Projection):
                               "since": None})
         elif any(known[key] != value for key, value in described.items()):
             page.put(PLACES, {**known, **described})
+
+    @staticmethod
+    def _regrid(place: dict[str, str], page: Page) -> None:
+        """The place moved (by an admin) with an open case: graded in its new grid now."""
+        known = page.get(PLACES, place["id"])
+        moved = {"place_kind": place["kind"], "community": place["community"],
+                 "grid": place["grid"]}
+        if known is not None and any(known[key] != value for key, value in moved.items()):
+            page.put(PLACES, {**known, **moved})
 
     @staticmethod
     def _move(page: Page, case: dict[str, Any], before: tuple[int, int, int],

@@ -1,6 +1,8 @@
 """Statistics per month x community x category (统计报表).
 
-Each figure is counted in the (China local) month in which its event occurred:
+Each figure is counted in the (China local) month in which its event occurred, and in the
+community the case was in then (an open case moves when its place is moved to another
+community's grid; what was counted before stays where it was counted):
 - found: hazards reported; reopened: hazards that came back (复发);
 - notified: rectification notices issued;
 - rectified on time / late: passed verifications (or a department closing a case as
@@ -81,6 +83,9 @@ class Statistics(Projection):
         elif kind == "CaseReopened":
             case["deadline"] = case["submitted_at"] = case["submitted_deadline"] = None
             page.put(CASES, case)
+        elif kind == "PlaceMoved":
+            case["community"] = event.place["community"]
+            page.put(CASES, case)
         if measure is not None:
             page.count(COUNTS, (month(event.occurred_at), case["community"], case["category"],
                                 measure))
@@ -92,7 +97,8 @@ class Statistics(Projection):
 
 
 _HANDLED = frozenset(SIMPLE) | {"RectificationOrdered", "DeadlineExtended",
-                                "RectificationSubmitted", "RectificationVerified", "CaseClosed"}
+                                "RectificationSubmitted", "RectificationVerified", "CaseClosed",
+                                "PlaceMoved"}
 
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -2,11 +2,12 @@
 rather than answered with an empty report that reads "no hazards".
 
 Known units are every unit an account has held (registered or changed to, revoked accounts
-included) and every grid and community a case was reported in, each with the community and
-street it lies in (``YS-C01-G01`` -> ``YS-C01`` -> ``YS``), and the department codes. So a
-grid with a grid worker but no case yet is known, and so is a unit found only in history (an
-account since moved away, a case long closed), for a report as of a past date; a unit first
-named after that date is known too, and simply has nothing in that report.
+included) and every grid and community a case was reported in or moved to with its place,
+each with the community and street it lies in (``YS-C01-G01`` -> ``YS-C01`` -> ``YS``), and
+the department codes. So a grid with a grid worker but no case yet is known, and so is a
+unit found only in history (an account since moved away, a case long closed), for a report
+as of a past date; a unit first named after that date is known too, and simply has nothing
+in that report.
 
 People (an actor filter, accountability's unit or person) are every account's name and
 everyone who acted on a case (the demo's people have no account unless asked for). A case
@@ -31,7 +32,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.errors import CaseNotFound, DomainError
-from domain.events import CASE_EVENT_TYPES, Reported
+from domain.events import CASE_EVENT_TYPES, PlaceMoved, Reported
 from domain.values import SYSTEM_ACTOR, Department
 from projections.decoding import event_decoder
 from projections.eventlog import row_reader
@@ -41,6 +42,8 @@ from projections.report import Named
 # checks these against the classes.
 ACCOUNT_TOPICS = ("api.accounts:Account.Registered", "api.accounts:Account.Changed")
 REPORTED_TOPIC = get_topic(Reported)
+# Events that put a case in a grid: its report, and its place's move (grids redrawn).
+PLACE_TOPICS = (REPORTED_TOPIC, get_topic(PlaceMoved))
 CASE_TOPICS = tuple(get_topic(cls) for cls in CASE_EVENT_TYPES)
 PAGE = 5000
 DEPARTMENTS = frozenset(d.value for d in Department)
@@ -170,7 +173,7 @@ def _reading(service: Any, known: Known,
     yield
     decode = event_decoder(service.app.mapper)
     stop = service.recorder.max_notification_id() or 0
-    for source, topics in (("accounts", ACCOUNT_TOPICS), ("places", (REPORTED_TOPIC,)),
+    for source, topics in (("accounts", ACCOUNT_TOPICS), ("places", PLACE_TOPICS),
                            ("actors", CASE_TOPICS)):
         read, after = row_reader(service.recorder, topics), 0
         while needed(source) and (rows := read(after, stop, PAGE)):
@@ -182,7 +185,7 @@ def _reading(service: Any, known: Known,
                 event = decode(topic, state, UUID(str(originator_id)), version)
                 if source == "actors":
                     known.people.add(event.actor["id"])
-                elif topic == REPORTED_TOPIC:
+                elif topic in PLACE_TOPICS:
                     known.add_place(event.place)
                 else:
                     known.add_account_unit(event.unit)

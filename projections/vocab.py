@@ -38,7 +38,7 @@ ZH: dict[str, dict[str, str]] = {
         "escalate": "移交部门", "accept_escalation": "部门受理", "record_enforcement": "执法记录",
         "order_rectification": "责令整改", "close": "结案", "dismiss": "不予立案",
         "reopen": "复发", "extend_deadline": "延期", "comment": "批示/备注",
-        "attach_evidence": "补充证据",
+        "attach_evidence": "补充证据", "move_place": "随场所调整网格",
         "remind_deadline": "期限提醒", "miss_deadline": "逾期未整改",
         "flag_verification_overdue": "复查超时", "raise_escalation_level": "督办升级",
         "list_supervised": "挂牌督办",

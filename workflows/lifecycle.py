@@ -100,6 +100,11 @@ TRANSITIONS = [
     _t("reopen", "closed", "found", R.SAFETY_OFFICER, R.GRID_WORKER),
     _t("extend_deadline", ["notified", "rectifying"], None, R.STREET_SUPERVISOR),
     _t("comment", ["found", "notified", "rectifying", "escalated", "closed"], None, *COMMENTERS),
+    # An open case follows its place into another grid when an admin moves the place
+    # (``hazardflow places move``; an admin's one write), and a case reopened at a place
+    # moved since it closed follows it too, recorded by the system as part of the reopen.
+    _t("move_place", ["found", "notified", "rectifying", "escalated"], None, R.ADMIN,
+       R.SYSTEM),
     # The engine's own triggers, run by the deadline and escalation tick
     # (``workflows.escalation``): reminders, missed deadlines, slow re-inspections,
     # unaccepted escalations climbing a level, supervised listing of major hazards.

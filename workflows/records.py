@@ -109,7 +109,8 @@ class PlaceRegister(Aggregate):
 
     class Moved(Described):
         """An administrator says what the place is now (grids redrawn, a kind misrecorded):
-        later reports must match it. Cases already reported keep the place as they were.
+        later reports must match it. Its open cases move with it (each records
+        ``PlaceMoved``, in the same transaction); closed ones keep the place as they were.
         Sets the identity as ``Described`` does, with who moved it and why."""
 
         moved_by: str

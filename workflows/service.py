@@ -35,7 +35,16 @@ from domain.errors import (
 )
 from domain.events import CaseEvent
 from domain.timeutil import local_date, require_aware
-from domain.values import Actor, Department, Evidence, Party, Place, Role, parse_enum
+from domain.values import (
+    SYSTEM_ACTOR,
+    Actor,
+    Department,
+    Evidence,
+    Party,
+    Place,
+    Role,
+    parse_enum,
+)
 from workflows import lifecycle
 from workflows.deadlines import (
     acceptance_due,
@@ -83,6 +92,15 @@ class CommandResult:
 # A command's decision: given whether it must read everything fresh from the store (rather
 # than use the aggregates this process wrote last), the aggregates to save and the case.
 Decision = Callable[[bool], tuple[list[Aggregate], HazardCase]]
+
+
+@dataclass(frozen=True)
+class PlaceMoveResult:
+    """What a place was before a move (grid, community, kind), and whether this call was
+    a repeat of a move already made with the same command id (nothing appended)."""
+
+    before: dict[str, str]
+    replayed: bool = False
 
 
 class CaseStore(Application):
@@ -223,37 +241,56 @@ class HazardCases:
         return result
 
     def move_place(self, place_id: str, *, grid: str, community: str, kind: str | None,
-                   reason: str, by: str, command_id: str | None = None) -> dict[str, str]:
+                   reason: str, actor: Actor, command_id: str | None = None
+                   ) -> PlaceMoveResult:
         """Say what a registered place is now (grids redrawn, a kind misrecorded), so that
-        its later reports are taken in its new grid; returns the identity it had. Its
-        cases keep the place their events recorded. With ``command_id``, a repeat returns
-        what the first returned and appends nothing (as every command does)."""
+        its later reports are taken in its new grid, and move its open cases with it (each
+        records ``PlaceMoved`` by ``actor``, in the same transaction as the register), so
+        the new grid's desks have them; returns the identity it had. Closed cases keep the
+        place their events recorded. A place already moved whose open cases are not
+        (moved before cases followed their place) has only those cases moved. With
+        ``command_id``, a repeat returns what the first returned and appends nothing."""
         if not reason.strip():
             raise DomainError("give the reason for moving the place")
         params = {"place_id": place_id, "grid": grid, "community": community, "kind": kind,
                   "reason": reason.strip()}
         print_ = fingerprint("move_place", params) if command_id else ""
         for _ in range(self.MAX_ATTEMPTS):
-            if command_id and (done := self._recorded(by, command_id, print_)) is not None:
-                return dict(done["before"])
+            if command_id and (done := self._recorded(actor.id, command_id, print_)) is not None:
+                return PlaceMoveResult(dict(done["before"]), replayed=True)
             register, before = self.place_to_move(place_id)
             identity = {"grid": grid, "community": community, "kind": kind or before["kind"]}
-            if identity == before:
+            now = self.clock.now()
+            behind = self.cases_behind(register, identity)
+            if identity == before and not behind:
                 # this command's twin may have moved it since the look-up above
-                if command_id and (done := self._recorded(by, command_id, print_)):
-                    return dict(done["before"])
+                if command_id and (done := self._recorded(actor.id, command_id, print_)):
+                    return PlaceMoveResult(dict(done["before"]), replayed=True)
                 raise DomainError(f"place {place_id} already is {_told(identity)}")
-            register.move(identity, by, reason.strip(), self.clock.now())
-            touched: list[Aggregate] = [register]
+            touched: list[Aggregate] = []
+            if identity != before:
+                register.move(identity, actor.id, reason.strip(), now)
+                touched.append(register)
+            for case in behind:
+                case.move_place(Act(actor, "move_place",
+                                    lifecycle.next_state(case.state, "move_place", actor.role),
+                                    now, now), reason=reason.strip(), **identity)
+                touched.append(case)
             if command_id:
-                touched.append(CommandRecord.applied(by, command_id, print_,
-                                                     {"before": before}, self.clock.now()))
+                touched.append(CommandRecord.applied(actor.id, command_id, print_,
+                                                     {"before": before}, now))
             try:
                 self.commit(*touched)
-            except IntegrityError:  # a report at the place, or this command's twin, landed
+            except IntegrityError:  # a report or a command at the place, or a twin, landed
                 continue
-            return dict(before)
+            return PlaceMoveResult(dict(before))
         raise DomainError(f"place {place_id} kept changing while it was moved; try again")
+
+    def cases_behind(self, register: PlaceRegister, identity: dict[str, str]
+                      ) -> list[HazardCase]:
+        """The place's open cases that are not yet where ``identity`` puts the place."""
+        cases = (self.get_case(UUID(case_id)) for case_id in register.open_cases)
+        return [case for case in cases if _identity(case.place) != identity]
 
     def place_to_move(self, place_id: str) -> tuple[PlaceRegister, dict[str, str]]:
         """The register of a place to move, and what it is registered as; refused for a
@@ -392,11 +429,16 @@ class HazardCases:
         hazard would count it twice, in the risk grade and the statistics, on two desks.
         """
         def apply(case: HazardCase, act: Act) -> None:
-            if not confirm_new:
-                register = self._place_register(case.place["id"])
-                if register is not None:
-                    self._refuse_duplicate(register, case.category, "reopen")
+            register = self._place_register(case.place["id"])
+            if register is not None and not confirm_new:
+                self._refuse_duplicate(register, case.category, "reopen")
             case.reopen(act, reason, *self.policy.notice_due(local_date(act.occurred_at)))
+            if register is not None and register.identity not in (None, _identity(case.place)):
+                # moved since the case closed: the hazard is back at the place as it now is
+                to = lifecycle.next_state(case.state, "move_place", Role.SYSTEM)
+                moved = Act(SYSTEM_ACTOR, "move_place", to, act.occurred_at, act.recorded_at)
+                case.move_place(moved, reason=f"reopened at place {case.place['id']}, moved "
+                                f"since the case closed", **register.identity)
 
         # confirm_new only when given: a replayed reopen keeps its original fingerprint
         params = dict(reason=reason, **({"confirm_new": True} if confirm_new else {}))
@@ -525,7 +567,7 @@ class HazardCases:
 
     def act(self, ref: UUID | str, trigger: str, actor: Actor, **params: Any) -> CommandResult:
         """Run ``trigger`` by name (the CLI and the HTTP API dispatch through here)."""
-        if trigger == "report" or trigger not in lifecycle.TRIGGERS:
+        if trigger in _NOT_ON_ONE_CASE or trigger not in lifecycle.TRIGGERS:
             state = self.get_case(ref).state
             raise lifecycle_error(state, trigger, actor)
         return getattr(self, trigger)(ref, actor, **params)
@@ -536,14 +578,18 @@ class HazardCases:
         self, ref: UUID | str, actor: Actor, trigger: str, params: dict[str, Any],
         apply: Callable[[HazardCase, Act], None], *, outcome: str | None = None,
         occurred_at: datetime | None = None, expected_version: int | None = None,
-        command_id: str | None = None,
+        command_id: str | None = None, scope: Callable[[HazardCase], None] | None = None,
     ) -> CommandResult:
+        """``scope``, when given, refuses a case the caller may not act on, checked on the
+        case as decided on (its place may have moved since the caller last saw it)."""
         case_id = self.resolve(ref)
         if occurred_at is not None:
             require_aware(occurred_at, "occurred_at")
 
         def decide(fresh: bool) -> tuple[list[Aggregate], HazardCase]:
             case = self._case_for_command(case_id, fresh)
+            if scope is not None:
+                scope(case)
             if expected_version is not None and case.version != expected_version:
                 raise VersionConflict(case.id, expected_version, case.version)
             to = lifecycle.next_state(case.state, trigger, actor.role, outcome)
@@ -672,6 +718,11 @@ class HazardCases:
             return parse_enum(Department, getattr(department, "value", department),
                               "department"), "explicit"
         return self.policy.route(case.category, case.place["kind"])
+
+
+# Triggers that are not a command on one existing case: a report makes a case, and an
+# admin moves a place (``move_place``), which moves its open cases with it.
+_NOT_ON_ONE_CASE = frozenset({"report", "move_place"})
 
 
 def lifecycle_error(state: str, trigger: str, actor: Actor) -> DomainError:

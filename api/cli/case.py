@@ -26,7 +26,8 @@ from workflows import lifecycle
 # Triggers with a command of their own, and the engine's (run by `hazardflow escalate-due`
 # and the worker): not offered by `case act`, whose options cannot carry them.
 ELSEWHERE = {"report": "use `hazardflow case report`",
-             "attach_evidence": "use `hazardflow case attach CASE FILE...`"}
+             "attach_evidence": "use `hazardflow case attach CASE FILE...`",
+             "move_place": "a case follows its place: use `hazardflow places move`"}
 ACT_TRIGGERS = tuple(t for t in lifecycle.TRIGGERS if t not in ELSEWHERE and any(
     role.value != "system" for rule in lifecycle.RULES if rule.trigger == t
     for role in rule.roles))

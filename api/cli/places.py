@@ -33,17 +33,21 @@ def move(
     token: str | None = TOKEN,
 ) -> None:
     """Register a place in another grid (or as another kind): later reports at it must give
-    the new grid; its cases keep the place as they recorded it. An admin of the street only."""
+    the new grid, and its open cases move with it to the new grid's desks (closed ones keep
+    the place as they recorded it). An admin of the street only."""
     actor = caller(token)
-    before = places.move(service(), actor, place_id, grid, kind and kind.value, reason)
-    typer.echo(f"moved {place_id} to grid {grid}, community {parent_unit(grid)}"
-               f"{', ' + kind.value if kind else ''} (was grid {before['grid']}, "
-               f"{before['kind']})")
-    # said, since nothing else tells the operator: the cases do not move with the place
-    still_open = places.view(service(), place_id).open_cases
-    if still_open:
-        typer.echo(f"its open cases stay in grid {before['grid']}, with that grid's "
-                   f"workers: {', '.join(still_open)}")
+    before = places.move(service(), actor, place_id, grid, kind and kind.value, reason).before
+    now = {"grid": grid, "community": parent_unit(grid), "kind": kind.value if kind else
+           before["kind"]}
+    if now == before:  # moved before its cases followed their place: only they moved now
+        typer.echo(f"{place_id} already is in grid {grid}; moved its open cases there")
+    else:
+        typer.echo(f"moved {place_id} to grid {grid}, community {parent_unit(grid)}"
+                   f"{', ' + kind.value if kind else ''} (was grid {before['grid']}, "
+                   f"{before['kind']})")
+    moved = places.view(service(), place_id).open_cases
+    if moved:
+        typer.echo(f"its open cases are now in grid {grid}: {', '.join(moved)}")
 
 
 @app.command("move-many")
@@ -54,8 +58,8 @@ def move_many(
     token: str | None = TOKEN,
 ) -> None:
     """Move every place a CSV file lists, when a street redraws its grids: each line is
-    checked first, and a file with any line refused moves nothing. Running it again moves
-    only what is not yet where the file puts it."""
+    checked first, and a file with any line refused moves nothing. Each place's open cases
+    move with it. Running it again moves only what is not yet where the file puts it."""
     actor = caller(token)
     cases = service()
     planned, already, problems = places.plan_moves(cases, actor, _read_moves(file))
@@ -71,8 +75,8 @@ def move_many(
         for move in planned:
             places.move(cases, actor, move.place_id, move.grid, move.kind, reason)
             progress.advance(task)
-    typer.echo(f"moved {len(planned)} place(s); {already} already where {file.name} puts "
-               "them")
+    typer.echo(f"moved {len(planned)} place(s) and their open cases; {already} already "
+               f"where {file.name} puts them")
 
 
 def _read_moves(file: Path) -> list[tuple[int, str, str, str | None]]:

@@ -97,7 +97,8 @@ def _act(command: CommandContext, actor: Actor, ref: str, trigger: str,
     with (scopes.duplicates_told_in_scope(actor, cases),  # a reopening may find one
           conflicts.named_by_number(cases, case_id)):
         return cases.act(case_id, trigger, actor, expected_version=command.if_match,
-                         command_id=command.idempotency_key, **params)
+                         command_id=command.idempotency_key,
+                         scope=command.places.checker(actor, ref), **params)
 
 
 def body_optional(body_model: type[CommandIn]) -> bool:

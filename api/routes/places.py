@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict
 
 from api import places
@@ -80,12 +80,16 @@ def get_place(place_id: PlaceRef, actor: ActorDep, cases: CasesDep) -> PlaceOut:
 @router.post("/{place_id}/move", responses=_responses(400, 401, 403, 404, 422),
              summary="move a place to another grid (admins)")
 def move_place(place_id: PlaceRef, body: MoveIn, actor: ActorDep, cases: CasesDep,
-               idempotency_key: IdempotencyKey) -> PlaceOut:
+               idempotency_key: IdempotencyKey, response: Response) -> PlaceOut:
     """Register the place in another grid (its community is the grid id's first part) or
-    as another kind, with the reason: later reports at it must give the new grid. Its cases
-    keep the grid their events recorded. An admin of the place's street only; the admin
-    is recorded as who moved it. With an ``Idempotency-Key``, a repeat of the same move
-    answers the place again and appends nothing; the key with another body is a 422."""
-    places.move(cases, actor, place_id, body.grid, body.kind and body.kind.value,
-                body.reason, idempotency_key)
+    as another kind, with the reason: later reports at it must give the new grid, and its
+    open cases move with it (each records the move; closed cases keep the grid their events
+    recorded). An admin of the place's street only; the admin is recorded as who moved it
+    (the place and its cases). With an ``Idempotency-Key``, a repeat of the same move
+    answers the place again with ``Idempotent-Replayed: true`` and appends nothing; the key
+    with another body is a 422."""
+    moved = places.move(cases, actor, place_id, body.grid, body.kind and body.kind.value,
+                        body.reason, idempotency_key)
+    if moved.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return PlaceOut.of(places.view(cases, place_id, actor))

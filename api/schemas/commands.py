@@ -288,6 +288,8 @@ TRIGGER_BODIES: dict[str, type[CommandIn]] = {
 # Lifecycle triggers with routes of their own elsewhere (not a JSON command body).
 SERVED_ELSEWHERE: dict[str, str] = {
     "attach_evidence": "POST /api/cases/{case}/evidence (evidence upload, the audit routes)",
+    # An open case follows its place when an admin moves the place.
+    "move_place": "POST /api/places/{place_id}/move",
     # Run by the engine only (role system): `hazardflow escalate-due` and the worker.
     **{t: "the deadline and escalation tick" for t in lifecycle.engine_triggers()},
 }

@@ -4,6 +4,7 @@ specification's error array."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from tests import factories as f
@@ -131,6 +132,30 @@ def test_a_form_that_is_not_utf8_is_refused_whole(api: Api) -> None:
     assert filed.status_code == 201, filed.text
     number = filed.json()[0]["service_request_id"]
     assert api.cases.get_case(number).description == "楼道飞线"
+
+
+def test_a_multipart_form_that_is_not_utf8_is_refused_whole(api: Api) -> None:
+    # The same form sent as multipart/form-data: Starlette read a text part that is not
+    # UTF-8 as Latin-1, and the case was filed with "Òþ»¼" where the citizen wrote 隐患.
+    def send(description: bytes, charset: str = "") -> Any:
+        kind = f"text/plain; charset={charset}" if charset else None
+        return api.client.post(f"{V2}/requests.json", files={
+            "api_key": (None, api.tokens["grid_worker"]),
+            "service_code": (None, "blocked_fire_exit"), "address_string": (None, "8"),
+            "description": (None, description, kind) if kind else (None, description)})
+
+    before = api.cases.recorder.max_notification_id()
+    refused = send("隐患".encode("gbk"))
+    assert (refused.status_code, refused.json()) == (400, [
+        {"code": 400, "description": "the form field 'description' is not UTF-8 text"}])
+    declared = send(b"x", charset="gbk")
+    assert declared.json() == [{"code": 400, "description": "the form field 'description' "
+                                "is sent as gbk: form fields are read as UTF-8"}]
+    assert api.cases.recorder.max_notification_id() == before  # nothing was filed
+    filed = send("隐患 楼道飞线".encode())
+    assert filed.status_code == 201, filed.text
+    number = filed.json()[0]["service_request_id"]
+    assert api.cases.get_case(number).description == "隐患 楼道飞线"
 
 
 def test_several_service_codes_comma_delimited_are_all_listed(api: Api) -> None:

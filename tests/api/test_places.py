@@ -51,9 +51,32 @@ def test_an_admin_moves_a_place_and_later_reports_follow_it(api: Api) -> None:
     assert_problem(api.get("/api/places/P-0001", "grid_worker"), 404)
     assert_problem(api.post("/api/cases", "grid_worker", report_body(1, "illegal_wiring")),
                    422)
-    # its first case keeps the grid it was reported in
-    assert api.get("/api/cases/HZ-2026-000001", "grid_worker").json()["place"]["grid"] == (
-        "YS-C01-G01")
+    # its open case moved with it, recorded as the admin's: the new grid's worker has it
+    assert_problem(api.get("/api/cases/HZ-2026-000001", "grid_worker"), 404)
+    case = api.get("/api/cases/HZ-2026-000001", "grid_worker-x").json()
+    assert (case["place"]["grid"], case["version"]) == ("YS-C01-G02", 2)
+    history = api.get("/api/cases/HZ-2026-000001/history", "grid_worker-x").json()
+    assert [(e["trigger"], e["actor"]["id"], e["reason"]) for e in history][-1] == (
+        "move_place", "admin", "网格调整")
+
+
+def test_a_command_on_a_case_another_process_moved_is_judged_where_the_case_is_now(
+        api: Api, open_service) -> None:
+    """A server remembers where each case is, to check a command's scope without reading
+    it; a move made meanwhile by another server process (here another service on the same
+    store) must neither leave the old grid's worker acting on it nor keep the new one out."""
+    number = api.report(1)["number"]
+    comment = lambda who: api.post(f"/api/cases/{number}/comment", who, {"text": "请整改"})
+    assert comment("grid_worker").status_code == 200  # its place now remembered
+    open_service().move_place("P-0001", grid="YS-C01-G02", community="YS-C01", kind=None,
+                              reason="网格调整", actor=f.admin)
+    assert_problem(comment("grid_worker"), 404)
+    assert comment("grid_worker-x").status_code == 200
+    assert_problem(comment("grid_worker"), 404)
+    history = api.get(f"/api/cases/{number}/history", "grid_worker-x").json()
+    assert [(e["trigger"], e["actor"]["id"]) for e in history] == [
+        ("report", "grid_worker"), ("comment", "grid_worker"), ("move_place", f.admin.id),
+        ("comment", "grid_worker-x")]
 
 
 @pytest.mark.parametrize(("who", "body", "status", "detail"), [
@@ -109,6 +132,8 @@ def test_a_move_repeated_with_its_idempotency_key_appends_nothing(api: Api) -> N
     after = stored(api)
     again = api.post(MOVE, "admin", TO_G02, **{"Idempotency-Key": "move-p1"})
     assert (again.status_code, again.json()) == (200, first.json())  # not "already is"
+    assert "Idempotent-Replayed" not in first.headers  # told, as a case command's repeat is
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert stored(api) == after
     other = assert_problem(api.post(MOVE, "admin", {**TO_G02, "grid": "YS-C01-G03"},
                                     **{"Idempotency-Key": "move-p1"}), 422)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from uuid import UUID, uuid4
+
 import pytest
 
 from api import scopes
@@ -34,6 +37,40 @@ def test_account_creation_checks_the_unit(cases: HazardCases) -> None:
     with pytest.raises(DomainError, match="grid id"):
         Accounts(cases).add("gw-bad", "grid_worker", "YS-C01")
     assert Accounts(cases).add("gw-ok", "grid_worker", "YS-C01-G07")
+
+
+@pytest.mark.parametrize("grid,community", [
+    ("YS-C01-", "YS-C01"), ("YS-C01-G02-X", "YS-C01-G02"), ("YS-C01-G99 weird 网格", "YS-C01"),
+    ("YS-C01-G01\nX", "YS-C01"), ("YS--G01", "YS-"), ("YS-C01", "YS"), ("YS-C01-G01", "YS-C02"),
+])
+def test_a_place_is_in_a_grid_id_of_its_community(grid: str, community: str) -> None:
+    # check_place compared the grid's parent with the community only, so 'YS-C01-G02-X'
+    # (community 'YS-C01-G02') or 'YS-C01-' was taken: a place, or a place moved with its
+    # open cases, where no grid's or community's desk would ever see it
+    with pytest.raises(DomainError, match=f"^grid {re.escape(repr(grid))} is not a grid of "):
+        scopes.check_place(grid, community)
+    scopes.check_place("YS-C01-G01", "YS-C01")
+    scopes.check_place("YS.1-C:01-G_01", "YS.1-C:01")
+
+
+def test_every_edge_refuses_a_grid_id_that_is_no_grid(api: Api) -> None:
+    before = api.cases.recorder.max_notification_id()
+    odd = api.post("/api/cases", "safety_officer", {
+        "place": place_body(1, grid="YS-C01-"), "category": "flying_wire_charging",
+        "description": "楼道飞线充电"})
+    assert odd.status_code == 422 and "is not a grid of community" in odd.text, odd.text
+    form = api.client.post("/open311/v2/requests.json", data={
+        "api_key": api.tokens["safety_officer"], "service_code": "blocked_fire_exit",
+        "description": "通道堵塞", "address_string": "园山路 1 号",
+        "attribute[grid]": "YS-C01-G99 weird 网格"})
+    assert form.status_code == 400 and "is not a grid of community" in form.text, form.text
+    assert api.cases.recorder.max_notification_id() == before
+    api.report(1)
+    before = api.cases.recorder.max_notification_id()
+    moved = api.post("/api/places/P-0001/move", "admin", {"grid": "YS-C01-G02-X",
+                                                          "reason": "网格调整"})
+    assert moved.status_code == 422 and "is not a grid of community" in moved.text, moved.text
+    assert api.cases.recorder.max_notification_id() == before
 
 
 @pytest.mark.parametrize("actor,row,visible", [
@@ -99,3 +136,19 @@ def test_a_duplicate_named_outside_the_callers_territory_is_answered_as_unknown(
         "place": place_body(3, grid="YS-C01-G02"), "category": "flying_wire_charging",
         "description": "楼道飞线充电"}).json()["number"]
     assert dismiss(in_my_community).status_code == 200
+
+
+def test_an_id_written_another_way_is_answered_alike_for_a_hidden_and_an_unknown_case(
+        api: Api) -> None:
+    # A hidden case's id was echoed as typed ('98CA301B-...'), an unknown one's in its
+    # canonical form ('582b3bde-...'): writing an id in capitals told whether it existed.
+    case_id = api.report(1)["case_id"]
+    for written in (str.upper, lambda text: "{" + text + "}",
+                    lambda text: text.replace("-", "")):
+        for ref in (written(case_id), written(str(uuid4()))):
+            canonical = f"no hazard case {UUID(ref)}"
+            for answer in (api.get(f"/api/cases/{ref}", "grid_worker-x"),
+                           api.get(f"/api/cases/{ref}/history", "grid_worker-x"),
+                           api.post(f"/api/cases/{ref}/comment", "grid_worker-x",
+                                    {"text": "看看"})):
+                assert (answer.status_code, answer.json()["detail"]) == (404, canonical)

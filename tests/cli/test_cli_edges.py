@@ -503,7 +503,12 @@ def test_an_administrator_moves_a_place_when_grids_are_redrawn(run):
     moved = run(*move, "--token", admin)
     assert moved.stdout.splitlines() == [
         "moved P1 to grid YS-C01-G02, community YS-C01 (was grid YS-C01-G01, rental_house)",
-        "its open cases stay in grid YS-C01-G01, with that grid's workers: HZ-2026-000001"]
+        "its open cases are now in grid YS-C01-G02: HZ-2026-000001"]
+    # the case moved with its place: the new grid's worker acts on it, the old one's not
+    refused(run("case", "act", "HZ-2026-000001", "comment", "--text", "x", "--token", worker,
+                ok=False), "no hazard case HZ-2026-000001")
+    assert "HZ-2026-000001 found v3" in run("case", "act", "HZ-2026-000001", "comment",
+                                            "--text", "已转本网格", "--token", other).stdout
     assert "HZ-2026-000002 found v1" in report(run, other, "P1", "YS-C01-G02", "YS-C01",
                                                 "--confirm-new").stdout
     shown = run("places", "show", "P1").stdout.splitlines()
@@ -541,10 +546,12 @@ def test_a_redrawing_moves_the_places_a_file_lists_or_none(run, tmp_path):
     good.write_text("\ufeffplace_id,grid,kind\nP1,YS-C01-G02,\nP2,YS-C01-G02,enterprise\n"
                     "P3,YS-C01-G01,\n", encoding="utf-8")
     moved = run("places", "move-many", str(good), "--reason", "网格调整", "--token", admin)
-    assert moved.stdout.strip() == "moved 2 place(s); 1 already where redrawn.csv puts them"
+    assert moved.stdout.strip() == (
+        "moved 2 place(s) and their open cases; 1 already where redrawn.csv puts them")
     assert run("places", "show", "P2").stdout.startswith("P2: enterprise, grid YS-C01-G02")
     again = run("places", "move-many", str(good), "--reason", "网格调整", "--token", admin)
-    assert again.stdout.strip() == "moved 0 place(s); 3 already where redrawn.csv puts them"
+    assert again.stdout.strip() == (
+        "moved 0 place(s) and their open cases; 3 already where redrawn.csv puts them")
     headless = tmp_path / "headless.csv"
     headless.write_text("P1,YS-C01-G03\n", encoding="utf-8")
     refused(run("places", "move-many", str(headless), "--reason", "x", "--token", admin,

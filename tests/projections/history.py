@@ -1,8 +1,9 @@
 """A randomised history through the real service: interleaved cases on every path.
 
-Each step advances the fixed clock, then either reports a new case or fires a random
-trigger the lifecycle allows from a random open (or closed, to reopen) case, as a person of
-the right role and unit. Some reports and actions are back-dated (occurred before recorded).
+Each step advances the fixed clock, then either reports a new case, moves a reported place
+to another grid (an admin's redrawing: its open cases follow it), or fires a random trigger
+the lifecycle allows from a random open (or closed, to reopen) case, as a person of the
+right role and unit. Some reports and actions are back-dated (occurred before recorded).
 """
 
 from __future__ import annotations
@@ -55,21 +56,48 @@ class RandomHistory:
     def run(self, steps: int, every: Callable[[int], None] = lambda step: None) -> None:
         for step in range(steps):
             self.clock.advance(minutes=self.rng.randint(20, 600))
-            if not self.ids or self.rng.random() < 0.18:
+            draw = self.rng.random()
+            if not self.ids or draw < 0.18:
                 self._report()
+            elif draw > 0.98:
+                self._move_place()
             else:
                 self._act(self.rng.choice(self.ids))
             every(step)
 
     def _report(self) -> None:
         rng = self.rng
-        place = rng.choice(self.places)
+        place = self._as_registered(rng.choice(self.places))
         backdate = timedelta(days=rng.choice([0, 0, 0, 1, 4])) if self.ids else timedelta()
         result = self.cases.report(
             officer("grid_worker", place.grid), place=place,
             category=rng.choice(CATEGORIES), severity=rng.choice(["general", "major"]),
             description="随机隐患", occurred_at=self.clock.now() - backdate, confirm_new=True)
         self.ids.append(result.case_id)
+
+    def _as_registered(self, place: Place) -> Place:
+        """The place as its register has it now (moved, maybe by an earlier history)."""
+        register = self.cases.place_register(place.id)
+        if register is None or register.identity is None:
+            return place
+        now = register.identity
+        return Place(place.id, place.name, now["kind"], place.address, now["grid"],
+                     now["community"])
+
+    def _move_place(self) -> None:
+        rng = self.rng
+        place = rng.choice(self.places)
+        if self.cases.place_register(place.id) is None:
+            return  # never reported: its first report registers it
+        grid = rng.choice([g for grids in COMMUNITIES.values() for g in grids])
+        community = grid.rsplit("-", 1)[0]
+        kind = rng.choice([None, *KINDS])
+        try:
+            self.cases.move_place(place.id, grid=grid, community=community, kind=kind,
+                                  reason="网格调整", actor=officer("admin", "YS"))
+        except DomainError:
+            return  # already there
+        self.steps += 1
 
     def _act(self, case_id: UUID) -> None:
         rng = self.rng

@@ -123,17 +123,51 @@ def test_grade_changes_name_the_case_by_its_number(cases):
         assert [r[7] for r in changes.rows] == ["HZ-2026-000001", "HZ-2026-000002"]
 
 
-def test_a_moved_place_is_graded_in_its_new_grid_from_its_next_report(cases):
-    # The risk row kept the grid of the place's first report, so a place moved by
-    # `hazardflow places move` was still counted in its old grid after reports in the new.
+def test_an_open_case_moves_with_its_place_in_every_read_model(cases, clock):
+    # Before, a case still open at a place an admin moved stayed in the old grid's ledger,
+    # desks and counts; the risk row moved only at the place's next report.
+    moving = to_notified(cases, 1)  # P-0001, YS-C01-G01; the party rectifies by 03-09
+    report(cases, 2)  # P-0002 stays: waits for YS-C01's notice
+    clock.advance(days=1)
+    cases.move_place("P-0001", grid="YS-C02-G01", community="YS-C02", kind=None,
+                     reason="网格调整", actor=admin)
+    places = lambda **kw: [(r[0], r[3], r[4], r[7]) for r in read(cases, "risk", **kw).rows]
+    assert places() == [("P-0002", "YS-C01", "YS-C01-G01", 1),  # by community
+                        ("P-0001", "YS-C02", "YS-C02-G01", 1)]
+    assert [(r["number"], r["community"], r["grid"]) for r in ledger_rows(cases)] == [
+        ("HZ-2026-000001", "YS-C02", "YS-C02-G01"), ("HZ-2026-000002", "YS-C01", "YS-C01-G01")]
+    assert [r["number"] for r in ledger_rows(cases, grid="YS-C02-G01")] == ["HZ-2026-000001"]
+    units = {(r[0], r[1]): r for r in read(cases, "accountability").rows if r[2] is None}
+    # (waiting for an official, waiting for the party) per unit
+    assert {key: (r[6], r[8]) for key, r in units.items() if key[0] != "street"} == {
+        ("community", "YS-C01"): (1, 0), ("grid", "YS-C01-G01"): (1, 0),
+        ("community", "YS-C02"): (0, 1), ("grid", "YS-C02-G01"): (0, 1)}
+    cases.start_rectification(moving, safety_officer)
+    cases.submit_rectification(moving, safety_officer, measures="已整改")
+    cases.verify(moving, inspector, passed=True)
+    stats = {(r[1], r[2]): r[3:7] for r in read(cases, "stats").rows}
+    # found and notified where it was then, rectified on time where it is now
+    assert stats == {("YS-C01", "flying_wire_charging"): (2, 1, 0, 0),
+                     ("YS-C02", "flying_wire_charging"): (0, 0, 1, 0)}
+    # as recorded on the day before the move, everything is where it was
+    assert places(as_of=TODAY) == [("P-0001", "YS-C01", "YS-C01-G01", 1),
+                                   ("P-0002", "YS-C01", "YS-C01-G01", 1)]
+    assert [r[4:6] for r in read(cases, "ledger", as_of=TODAY).rows] == [
+        ("YS-C01", "YS-C01-G01"), ("YS-C01", "YS-C01-G01")]
+
+
+def test_a_place_moved_with_no_open_case_is_graded_in_its_new_grid_from_its_next_report(
+        cases):
     report(cases, 1)
+    cases.dismiss(cases.resolve("HZ-2026-000001"), safety_officer,
+                  closing_reason="unfounded", reason="误报")
     places = lambda: [(r[0], r[3], r[4], r[7]) for r in read(cases, "risk").rows]
     cases.move_place("P-0001", grid="YS-C01-G02", community="YS-C01", kind=None,
-                     reason="网格调整", by=admin.id)
-    assert places() == [("P-0001", "YS-C01", "YS-C01-G01", 1)]  # until its next report
+                     reason="网格调整", actor=admin)
+    assert places() == [("P-0001", "YS-C01", "YS-C01-G01", 0)]  # until its next report
     cases.report(safety_officer, place=replace(place(1), grid="YS-C01-G02"),
                  category="blocked_fire_exit", severity="general", description="堵塞通道")
-    assert places() == [("P-0001", "YS-C01", "YS-C01-G02", 2)]
+    assert places() == [("P-0001", "YS-C01", "YS-C01-G02", 1)]
     assert read(cases, "risk", as_of=TODAY).rows == read(cases, "risk").rows
 
 

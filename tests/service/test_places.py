@@ -10,6 +10,7 @@ from domain.values import Actor
 from tests import factories as f
 from tests.service.test_concurrency import run_in_threads
 from workflows.records import place_register_id
+from workflows.service import PlaceMoveResult
 
 other_grid_worker = Actor("gw-qian", "grid_worker", "YS-C01-G02")
 
@@ -97,20 +98,88 @@ def test_two_first_reports_of_a_new_place_in_two_grids_register_one_place(open_s
     assert register.identity["grid"] == filed[0]
 
 
-def test_a_moved_place_takes_reports_in_its_new_grid_and_keeps_its_cases(cases):
-    first = f.report(cases)  # P-0001 in YS-C01-G01
+def test_a_moved_place_takes_reports_in_its_new_grid_and_its_open_cases_with_it(cases):
+    # Before, a case still open at a moved place stayed with its old grid's workers (the
+    # ledger, the accountability desks, grid workers' views) while its place was elsewhere.
+    open_case = f.to_notified(cases, 1)  # P-0001 in YS-C01-G01
+    closed = f.report(cases, 1, category="illegal_wiring")
+    cases.dismiss(closed, f.safety_officer, closing_reason="unfounded", reason="误报")
+    before_move = count_events(cases)
     before = cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY, kind=None,
-                              reason="网格调整", by=f.admin.id)
-    assert before == {"grid": f.GRID, "community": f.COMMUNITY, "kind": "rental_house"}
-    moved = replace(f.place(1), grid="YS-C01-G02")
-    report_at(cases, moved, category="blocked_fire_exit", actor=other_grid_worker)
+                              reason="网格调整", actor=f.admin)
+    assert before == PlaceMoveResult({"grid": f.GRID, "community": f.COMMUNITY,
+                                      "kind": "rental_house"}, replayed=False)
+    assert count_events(cases) == before_move + 2  # the register's move and the open case's
+    moved = cases.get_case(open_case)
+    assert (moved.place["grid"], moved.place["name"], moved.state) == (
+        "YS-C01-G02", f.place(1).name, "notified")
+    (event,) = [e for e in cases.history(open_case) if type(e).__name__ == "PlaceMoved"]
+    assert (event.actor, event.trigger, event.reason, event.moved_from) == (
+        f.admin.as_dict(), "move_place", "网格调整",
+        {"grid": f.GRID, "community": f.COMMUNITY, "kind": "rental_house"})
+    assert cases.get_case(closed).place["grid"] == f.GRID  # a closed case keeps its record
+    report_at(cases, replace(f.place(1), grid="YS-C01-G02"), category="blocked_fire_exit",
+              actor=other_grid_worker)
     with pytest.raises(PlaceMismatch):
-        report_at(cases, f.place(1), category="illegal_wiring")
-    assert cases.get_case(first).place["grid"] == f.GRID  # its case keeps what it recorded
+        report_at(cases, f.place(1), category="gas_safety")
     register = cases.repository.get(place_register_id("P-0001"))
     move = [e for e in cases.events.get(register.id) if type(e).__name__ == "Moved"]
     assert [(e.grid, e.moved_by, e.reason) for e in move] == [
         ("YS-C01-G02", f.admin.id, "网格调整")]
+
+
+def test_a_case_reopened_at_a_place_moved_since_it_closed_follows_the_place(cases):
+    case = f.report(cases, 1)
+    cases.dismiss(case, f.safety_officer, closing_reason="unfounded", reason="误报")
+    cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY, kind="enterprise",
+                     reason="网格调整", actor=f.admin)
+    assert cases.get_case(case).place["grid"] == f.GRID
+    cases.reopen(case, f.safety_officer, reason="又见飞线充电")
+    reopened = cases.get_case(case)
+    assert (reopened.state, reopened.place["grid"], reopened.place["kind"]) == (
+        "found", "YS-C01-G02", "enterprise")
+    last = cases.history(case)[-2:]
+    assert [(type(e).__name__, e.actor["id"]) for e in last] == [
+        ("CaseReopened", f.safety_officer.id), ("PlaceMoved", "system")]
+
+
+def test_moving_a_place_again_brings_the_open_cases_an_earlier_move_left_behind(cases):
+    # A place moved before cases followed their place (2026-12-06) left its open cases in
+    # the old grid; moving it to where it already is moves those, and only those.
+    left = f.to_notified(cases, 1)
+    register = cases.place_register("P-0001")
+    register.move({"grid": "YS-C01-G02", "community": f.COMMUNITY, "kind": "rental_house"},
+                  f.admin.id, "网格调整", cases.clock.now())
+    cases.commit(register)
+    before = count_events(cases)
+    cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY, kind=None,
+                     reason="补移案件", actor=f.admin)
+    assert count_events(cases) == before + 1  # the case's move only
+    assert cases.get_case(left).place["grid"] == "YS-C01-G02"
+    with pytest.raises(DomainError, match="already is a rental_house in grid YS-C01-G02"):
+        cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY, kind=None,
+                         reason="补移案件", actor=f.admin)
+    assert count_events(cases) == before + 1
+
+
+def test_a_case_command_racing_a_move_of_its_place_is_decided_on_the_moved_case(open_service):
+    """A comment and a move at once, each on its own connection: both are recorded, the
+    case ends in the new grid, and its history is one unbroken chain."""
+    writers = [open_service() for _ in range(2)]
+    case = f.to_notified(writers[0], 1)
+
+    def work(i: int) -> str:
+        if i == 0:
+            writers[0].move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY,
+                                  kind=None, reason="网格调整", actor=f.admin)
+        else:
+            writers[1].comment(case, f.safety_officer, text="请尽快整改")
+        return "done"
+
+    assert run_in_threads(2, work) == ["done", "done"]
+    history = writers[0].history(case)
+    assert sorted(type(e).__name__ for e in history[-2:]) == ["CommentAdded", "PlaceMoved"]
+    assert writers[0].get_case(case).place["grid"] == "YS-C01-G02"
 
 
 @pytest.mark.parametrize(("place_id", "grid", "reason", "refusal"), [
@@ -123,7 +192,7 @@ def test_a_move_that_changes_nothing_is_refused(cases, place_id, grid, reason, r
     before = count_events(cases)
     with pytest.raises(DomainError, match=refusal):
         cases.move_place(place_id, grid=grid, community=f.COMMUNITY, kind=None,
-                         reason=reason, by=f.admin.id)
+                         reason=reason, actor=f.admin)
     assert count_events(cases) == before
 
 
@@ -134,7 +203,7 @@ def test_a_place_registered_before_places_were_described_needs_no_move(cases):
     with pytest.raises(DomainError, match="place P-0001 has no grid registered yet: its next "
                                           "report registers the grid it gives"):
         cases.move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY,
-                         kind="rental_house", reason="网格调整", by=f.admin.id)
+                         kind="rental_house", reason="网格调整", actor=f.admin)
     assert count_events(cases) == before
 
 
@@ -144,13 +213,15 @@ def test_a_move_sent_twice_at_once_with_one_command_id_is_recorded_once(open_ser
     writers = [open_service() for _ in range(2)]
     f.report(writers[0])
 
-    def work(i: int) -> dict[str, str]:
+    def work(i: int) -> PlaceMoveResult:
         return writers[i].move_place("P-0001", grid="YS-C01-G02", community=f.COMMUNITY,
-                                     kind=None, reason="网格调整", by=f.admin.id,
+                                     kind=None, reason="网格调整", actor=f.admin,
                                      command_id="move-1")
 
     before = {"grid": f.GRID, "community": f.COMMUNITY, "kind": "rental_house"}
-    assert run_in_threads(2, work) == [before, before]
+    answers = run_in_threads(2, work)
+    assert [a.before for a in answers] == [before, before]
+    assert sorted(a.replayed for a in answers) == [False, True]
     register = writers[0].repository.get(place_register_id("P-0001"))
     moves = [e for e in writers[0].events.get(register.id) if type(e).__name__ == "Moved"]
     assert len(moves) == 1

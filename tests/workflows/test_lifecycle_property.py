@@ -63,6 +63,8 @@ def params_for(trigger: str, case: Any, today: date, draw_bool: bool) -> dict[st
         "extend_deadline": {"deadline": deadline + timedelta(days=3), "reason": "延期"},
         "comment": {"text": "备注"},
         "attach_evidence": {"evidence": [Evidence("a.jpg", "image/jpeg", "b" * 64, 10)]},
+        # Not a command on one case: the place moves, and its open cases with it (act).
+        "move_place": {},
         # The engine's triggers take nothing: the rules and the case decide what is due.
         **{trigger: {} for trigger in lifecycle.engine_triggers()},
     }
@@ -137,6 +139,12 @@ class Lifecycle(RuleBasedStateMachine):
                  and r.outcome == outcome}
         today = self.clock.now().date()
         params = params_for(trigger, before, today, passed)
+        if trigger == "move_place":
+            self.move_the_place(before, actor, dests)
+            return
+        # a case reopened at a place moved since it closed follows it in the same command
+        follows = trigger == "reopen" and self._registered(before) != {
+            key: before.place[key] for key in ("grid", "community", "kind")}
         try:
             result = self.service.act(case_id, trigger, actor, **params)
         except IllegalTransition:
@@ -150,9 +158,33 @@ class Lifecycle(RuleBasedStateMachine):
             assert self.service.get_case(case_id).version == before.version
             return
         assert {result.state} == dests
-        assert result.version == before.version + 1
+        assert result.version == before.version + 1 + follows
         event(f"{before.state} -{trigger}-> {result.state}")
         self.last = case_id
+
+    def move_the_place(self, before: Any, actor: Actor, dests: set[str]) -> None:
+        """An admin's move of the case's place to the other grid: the open case follows
+        (one event, same state) where the table allows it; a closed case stays."""
+        other = "YS-C01-G02" if before.place["grid"] == f.GRID else f.GRID
+        if self._registered(before)["grid"] == other:
+            other = before.place["grid"]  # moved while closed: move it back
+        try:
+            self.service.move_place(before.place["id"], grid=other, community=f.COMMUNITY,
+                                    kind=None, reason="网格调整", actor=actor)
+        except IllegalTransition:
+            assert not dests and before.is_open, f"move_place by {actor.role} was refused"
+            assert self.service.get_case(before.id).version == before.version
+            return
+        after = self.service.get_case(before.id)
+        if before.is_open:
+            assert {after.state} == dests and after.version == before.version + 1
+            assert after.place["grid"] == other
+            event(f"{before.state} -move_place-> {after.state}")
+        else:
+            assert after.version == before.version and after.place == before.place
+
+    def _registered(self, case: Any) -> dict[str, str]:
+        return self.service.place_register(case.place["id"]).identity
 
     @invariant()
     def stored_events_rebuild_the_same_case(self) -> None:
