@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from api.scopes import check_unit
+from api.scopes import check_unit, parent_unit
 from domain.errors import DomainError
 from domain.values import SYSTEM_ACTOR, Actor, Role, parse_enum, require_text
 from workflows.service import HazardCases
@@ -132,6 +132,7 @@ def _jurisdiction(role: Role | str, unit: str) -> tuple[Role, str]:
 # listing is a rare admin command, while a projection would cost something on every event
 # of every rebuild. One page reads this many notifications of that topic.
 REGISTERED_TOPIC = get_topic(Account.Registered)
+UNIT_TOPICS = [REGISTERED_TOPIC, get_topic(Account.Changed)]
 LIST_PAGE = 500
 
 
@@ -152,6 +153,7 @@ class Accounts:
         """Create an account and return its token (shown once, never stored)."""
         name = _one_line(require_text(name, "account name", 100), "account name")
         role, unit = _jurisdiction(role, unit)
+        self._refuse_letter_case_variant(unit)
         if name == SYSTEM_ACTOR.id:
             raise DomainError(f"{name!r} is the automatic actor's name (escalate-due); "
                               "choose another account name")
@@ -198,10 +200,43 @@ class Accounts:
                                    account.unit if unit is None else unit)
         if (role.value, unit) == (account.role, account.unit):
             raise DomainError(f"the account {name!r} is already {role.value} in {unit}")
+        self._refuse_letter_case_variant(unit)
         account.trigger_event(Account.Changed, role=role.value, unit=unit, changed_by=by,
                               timestamp=self._cases.clock.now())
         self._save_edit(name, account)
         return account
+
+    def _refuse_letter_case_variant(self, unit: str) -> None:
+        """Refuse a unit (or the community or street it lies in) that accounts hold written
+        otherwise in letter case: units are matched exactly, so a grid worker added in
+        ys-c01-g01 where YS-C01 has its officers filed cases no officer could see."""
+        held: set[str] = set()
+        for known in self._units_held():
+            while True:
+                held.add(known)
+                if parent_unit(known) == known:
+                    break
+                known = parent_unit(known)
+        mine = unit
+        while True:
+            variant = next((u for u in sorted(held)
+                            if u != mine and u.casefold() == mine.casefold()), None)
+            if variant is not None:
+                raise DomainError(f"{mine!r} is written {variant!r} by the accounts that hold "
+                                  f"it: units are matched exactly, so write {variant!r}")
+            if parent_unit(mine) == mine:
+                return
+            mine = parent_unit(mine)
+
+    def _units_held(self) -> set[str]:
+        """Every unit an account was registered in or changed to (revoked ones too)."""
+        units: set[str] = set()
+        start, decode = 1, self._cases.app.mapper.to_domain_event
+        while page := self._cases.recorder.select_notifications(
+                start, LIST_PAGE, topics=UNIT_TOPICS):
+            units.update(getattr(decode(n), "unit") for n in page)  # Registered, Changed
+            start = page[-1].id + 1
+        return units
 
     def _save_edit(self, name: str, *aggregates: Aggregate) -> None:
         # Two admins editing one account at once: the second write finds the version it

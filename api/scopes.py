@@ -72,6 +72,13 @@ def unit_level(role: Role) -> str:
     return "street"
 
 
+# One part of a unit id: a code as the API's ``Code`` allows it, with no dash (the dash
+# joins the parts) and no space or line break.
+_PART = r"[A-Za-z0-9][A-Za-z0-9_.:]*"
+_GRID = re.compile(rf"{_PART}-{_PART}-{_PART}")
+_PART_RE = re.compile(_PART)
+
+
 def check_unit(role: Role, unit: str) -> None:
     """Refuse an account whose unit cannot be of its role's level (checked at creation)."""
     level = unit_level(role)
@@ -82,18 +89,14 @@ def check_unit(role: Role, unit: str) -> None:
             raise DomainError(f"a department officer's unit is a department: {choices}")
         return
     expected = {"street": 0, "community": 1, "grid": 2}[level]
-    malformed = any(not part for part in unit.split(SEPARATOR))
+    # each part a code as a place's grid id takes it (check_place): an account in a unit no
+    # report could name would file cases nobody else's unit sees
+    malformed = not all(_PART_RE.fullmatch(part) for part in unit.split(SEPARATOR))
     if depth != expected or malformed or unit in {d.value for d in Department}:
         example = {"street": "YS", "community": "YS-C01", "grid": "YS-C01-G01"}[level]
         article = "an" if role.value[0] in "aeiou" else "a"  # an admin, an inspector
         raise DomainError(f"{article} {role.value}'s unit is a {level} id like {example!r}, "
                           f"not {unit!r}")
-
-
-# One part of a unit id: a code as the API's ``Code`` allows it, with no dash (the dash
-# joins the parts) and no space or line break.
-_PART = r"[A-Za-z0-9][A-Za-z0-9_.:]*"
-_GRID = re.compile(rf"{_PART}-{_PART}-{_PART}")
 
 
 def check_place(grid: str, community: str) -> None:

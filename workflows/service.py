@@ -44,6 +44,7 @@ from domain.values import (
     Place,
     Role,
     parse_enum,
+    require_text,
 )
 from workflows import lifecycle
 from workflows.deadlines import (
@@ -252,6 +253,7 @@ class HazardCases:
         ``command_id``, a repeat returns what the first returned and appends nothing."""
         if not reason.strip():
             raise DomainError("give the reason for moving the place")
+        reason = require_text(reason, "the reason for moving the place")  # no control chars
         params = {"place_id": place_id, "grid": grid, "community": community, "kind": kind,
                   "reason": reason.strip()}
         print_ = fingerprint("move_place", params) if command_id else ""

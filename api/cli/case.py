@@ -283,8 +283,11 @@ def _as_json(case: Any, history: list[Any]) -> dict[str, Any]:
     return {
         "case_id": str(case.id), "number": case.number, "state": case.state,
         "version": case.version, "place": case.place, "category": case.category,
-        "severity": case.severity, "deadline": case.deadline, "department": case.department,
+        "severity": case.severity, "description": case.description,
+        "responsible_party": case.party, "deadline": case.deadline,
+        "department": case.department, "enforcement": case.enforcement,
         "closing_reason": case.closing_reason, "recurrence_count": case.recurrence_count,
+        "rework_count": case.rework_count,  # every field the table shows, as fields
         "history": [
             {"version": e.originator_version, "trigger": e.trigger, "state": e.state,
              "actor": e.actor, "occurred_at": e.occurred_at, "recorded_at": e.recorded_at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sqlite3
 from functools import cache
 
 import typer
@@ -22,8 +23,34 @@ def settings() -> Settings:
     return Settings()
 
 
+class StoreMissing(sqlite3.OperationalError):
+    """The SQLite file named by the settings does not exist: answered as a store that
+    cannot be reached (exit 1). Opening it would make an empty store (and its folders)
+    where a path was mistyped, and reports and ``audit verify`` would then answer "no
+    hazards" and "OK" for a store that is somewhere else."""
+
+
+def creating_service() -> HazardCases:
+    """The service, making the store if there is none yet: for ``users add``, by which
+    the first account, and so a new store, comes to exist."""
+    store = settings()
+    if not store.uses_postgres and not store.sqlite_path.exists():
+        store.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        sqlite3.connect(store.sqlite_path).close()  # an empty database, which opening fills
+    return service()
+
+
+def require_store(store: Settings) -> None:
+    """Refuse a SQLite store that does not exist."""
+    if not store.uses_postgres and not store.sqlite_path.exists():
+        raise StoreMissing(
+            f"no store at {store.sqlite_path} (HAZARDFLOW_SQLITE_PATH); `hazardflow users "
+            "add` or `hazardflow demo` makes one")
+
+
 @cache
 def service() -> HazardCases:
+    require_store(settings())
     cases = open_cases(settings())
     atexit.register(cases.shutdown)
     return cases

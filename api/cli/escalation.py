@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from api.cli.case import parse_instant
-from api.cli.context import settings
+from api.cli.context import require_store, settings
 from api.cli.projections import progress_bar
 from api.wiring import open_cases
 from domain.clock import SystemClock
@@ -32,6 +32,7 @@ def escalate_due(
     """Record reminders, missed deadlines (and escalate them), slow re-inspections and
     escalations climbing a level: everything due by the rules (exactly once)."""
     instant = parse_instant(now)
+    require_store(settings())  # cron with a mistyped path: no empty store, no "nothing due"
     service = open_cases(settings())
     try:
         with progress_bar("checking due cases") as advance:

@@ -17,6 +17,7 @@ from api.scopes import parent_unit
 from domain.errors import DomainError
 from domain.timeutil import shown
 from domain.values import PlaceKind
+from projections.display import visible
 
 app = typer.Typer(help="Places: what a place id is registered as, and moving it.",
                   no_args_is_help=True)
@@ -84,13 +85,26 @@ def _read_moves(file: Path) -> list[tuple[int, str, str, str | None]]:
     try:
         with file.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            missing = {"place_id", "grid"} - set(reader.fieldnames or ())
+            header = [name.strip() for name in reader.fieldnames or ()]
+            reader.fieldnames = header
+            missing = {"place_id", "grid"} - set(header)
             if missing:
                 raise DomainError(f"{file}: the header line must name place_id and grid "
                                   f"(and may name kind); missing {', '.join(sorted(missing))}")
-            return [(reader.line_num, (row["place_id"] or "").strip(),
-                     (row["grid"] or "").strip(), (row.get("kind") or "").strip() or None)
-                    for row in reader]
+            twice = sorted({name for name in header if name and header.count(name) > 1})
+            if twice:  # which of the two would a move take? neither, said
+                raise DomainError(f"{file}: the header line names {', '.join(twice)} twice")
+            rows = []
+            for row in reader:
+                if None in row:  # more fields than the header names
+                    raise DomainError(f"{file}: line {reader.line_num} has more fields than "
+                                      "the header line names")
+                if not any((value or "").strip() for value in row.values()):
+                    continue  # a row Excel saved with every field empty (,,)
+                rows.append((reader.line_num, (row["place_id"] or "").strip(),
+                             (row["grid"] or "").strip(),
+                             (row.get("kind") or "").strip() or None))
+            return rows
     except UnicodeDecodeError:
         raise DomainError(f"{file} is not a UTF-8 text file") from None
 
@@ -110,6 +124,7 @@ def show(place_id: str = typer.Argument(..., help="the place id, as reported")) 
             typer.echo(f"  {shown(change.at)}  registered in grid {change.grid} "
                        f"({change.kind}) by its first report")
         else:
-            typer.echo(f"  {shown(change.at)}  moved to grid {change.grid} ({change.kind}) "
-                       f"by {change.by}: {change.reason}")
+            # a reason recorded before reasons were checked may hold control characters
+            typer.echo(visible(f"  {shown(change.at)}  moved to grid {change.grid} "
+                               f"({change.kind}) by {change.by}: {change.reason}"))
     typer.echo(f"open cases: {', '.join(place.open_cases) if place.open_cases else 'none'}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from api.accounts import Account, Accounts
-from api.cli.context import service
+from api.cli.context import creating_service, service
 from api.cli.report import FORMAT, LANG, OUT, check_output, emit
 from api.scopes import within
 from domain.errors import DomainError
@@ -38,7 +38,7 @@ def add(
     unit: str = typer.Option(..., help="grid, community, street or department code"),
 ) -> None:
     """Create an account and print its token once (only its hash is stored)."""
-    token = Accounts(service()).add(name, Role(role.value), unit)
+    token = Accounts(creating_service()).add(name, Role(role.value), unit)
     typer.echo(token)
     typer.echo(f"created {name} ({role.value}, {unit}); keep the token above, it is not "
                "shown again", err=True)

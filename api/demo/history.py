@@ -49,6 +49,15 @@ DESCRIPTIONS = {
     "mixed_residential_production": "生产经营与住宿混合(三合一)",
     "unreported_small_works": "零星工程未报备即动工", "other": "其他安全隐患",
 }
+# What the party did, as the safety officer records it on the submission (a rework's
+# second submission says it was put right).
+MEASURES = {
+    "flying_wire_charging": "已拆除飞线并引导至集中充电点", "blocked_fire_exit": "已清理通道杂物",
+    "fire_equipment": "已更换合格灭火器", "illegal_wiring": "已拆除私拉电线, 由电工重新布线",
+    "flammable_storage": "易燃物品已清出并规范存放", "gas_safety": "已更换燃气软管并加装报警器",
+    "mixed_residential_production": "住宿已迁出生产经营场所",
+    "unreported_small_works": "已补办报备并落实现场防护", "other": "已整改",
+}
 
 Step = Iterator[timedelta]
 
@@ -68,6 +77,7 @@ class HistoryDriver:
         self.cases, self.clock, self.where = cases, clock, where
         self.rng = random.Random(seed)
         self.commands = 0
+        self._categories: dict[UUID, str] = {}
 
     def run(self, n_cases: int, on_progress: Callable[[int], None] = lambda n: None
             ) -> DemoResult:
@@ -157,7 +167,8 @@ class HistoryDriver:
                 room = max((due - now).total_seconds() / 3600 - 1, 1)
                 yield _hours(rng, min(1, room), room)
             self._do("submit_rectification", case_id, officer,
-                     measures="已拆除飞线并引导至集中充电点" if attempt == 0 else "已整改到位")
+                     measures=MEASURES[self._categories[case_id]] if attempt == 0
+                     else "已整改到位")
             yield _hours(rng, 4, 48)
             passed = not (rework and attempt == 0)
             self._do("verify", case_id, self._inspector(place), passed=passed,
@@ -203,6 +214,7 @@ class HistoryDriver:
                 continue
             self.commands += 1
             self._created.append(result.case_id)
+            self._categories[result.case_id] = category
             return result.case_id, place
         raise RuntimeError("no place without an open case of its category was found")
 

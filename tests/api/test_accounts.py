@@ -50,6 +50,10 @@ def test_events_recorded_before_a_change_keep_the_role_and_unit_they_carry(cases
     ({"unit": "YS-C01"}, "a grid_worker's unit is a grid id"),
     ({"unit": " "}, "unit"),
     ({"unit": f.GRID}, "the account 'gw-stay' is already grid_worker in YS-C01-G01"),
+    ({"unit": "ys-c01-g02"}, "'ys-c01' is written 'YS-C01' by the accounts that hold it: "
+                             "units are matched exactly, so write 'YS-C01'"),
+    ({"unit": "YS-C01-网格7"}, "a grid_worker's unit is a grid id like 'YS-C01-G01', not "
+                              "'YS-C01-网格7'"),
 ])
 def test_a_change_is_checked_like_a_new_account_and_a_refused_one_records_nothing(
         cases: Any, change: dict[str, str], message: str) -> None:
@@ -61,6 +65,22 @@ def test_a_change_is_checked_like_a_new_account_and_a_refused_one_records_nothin
     assert accounts.authenticate(token).unit == f.GRID
     with pytest.raises(DomainError, match="no account named 'nobody'"):
         accounts.change("nobody", unit=f.GRID)
+
+
+def test_a_unit_written_otherwise_in_letter_case_is_refused(cases: Any) -> None:
+    # A grid worker added in ys-c01-g01, where the officers hold YS-C01, filed cases in a
+    # community 'ys-c01' that no officer, supervisor or admin could see or act on.
+    accounts = Accounts(cases)
+    accounts.add("so-1", "safety_officer", f.COMMUNITY)
+    with pytest.raises(DomainError, match="^'ys-c01' is written 'YS-C01' by the accounts "):
+        accounts.add("gw-lower", "grid_worker", "ys-c01-g01")
+    with pytest.raises(DomainError, match="^'ys' is written 'YS' by the accounts "):
+        accounts.add("admin-lower", "admin", "ys")
+    with pytest.raises(DomainError, match="an admin's unit is a street id like 'YS', not 'Y S'"):
+        accounts.add("admin-space", "admin", "Y S")
+    assert accounts.add("gw-ok", "grid_worker", "YS-C01-G09")  # a new grid of a known community
+    assert accounts.add("so-other", "safety_officer", "xs-c01")  # another street, all its own
+    assert [a.name for a in accounts.all()] == ["gw-ok", "so-1", "so-other"]
 
 
 def test_a_revoked_account_may_be_changed_and_stays_revoked(cases: Any) -> None:

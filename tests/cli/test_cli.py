@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,9 @@ BIN = Path(sys.executable).with_name("hazardflow")
 
 @pytest.fixture
 def run(tmp_path):
+    """hazardflow on an empty store (a new file); commands that read one refuse a missing
+    file (test_a_store_that_is_not_there_is_not_made_by_reading_it)."""
+    sqlite3.connect(tmp_path / "cli.db").close()
     env = {**os.environ, "HAZARDFLOW_SQLITE_PATH": str(tmp_path / "cli.db")}
     env.pop("HAZARDFLOW_DATABASE_URL", None)
 
@@ -50,7 +54,12 @@ def test_report_act_and_show_a_case(run):
     # the due days the events set for the next person, with the rules that set them
     assert "notice_due=" in shown and "notice.within" in shown
     assert "accept_due=" in shown and "accept_within" in shown
-    history = json.loads(run("case", "show", number, "--json").stdout)["history"]
+    as_json = json.loads(run("case", "show", number, "--json").stdout)
+    # what the table shows, as fields (the description, party and enforcement were missing)
+    assert (as_json["description"], as_json["responsible_party"], as_json["enforcement"],
+            as_json["rework_count"], as_json["department"]) == (
+        "飞线充电", {"name": "陈", "role": "landlord", "contact": ""}, [], 0, "fire")
+    history = as_json["history"]
     assert [h["trigger"] for h in history] == ["report", "notify", "refuse"]
     assert history[0]["actor"] == {"id": "li", "role": "grid_worker", "unit": "YS-C01-G01"}
 
@@ -65,6 +74,29 @@ def test_a_mistake_prints_one_line_and_exits_2(run, args, message):
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {message}"
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_a_store_that_is_not_there_is_not_made_by_reading_it(run, tmp_path):
+    # A mistyped HAZARDFLOW_SQLITE_PATH made an empty store (and its folders) there: reports
+    # answered "no hazards" (exit 0) and `audit verify` "OK: 0 events" for a store that is
+    # somewhere else; cron's escalate-due found nothing due.
+    def at(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "HAZARDFLOW_SQLITE_PATH": str(path)}
+        env.pop("HAZARDFLOW_DATABASE_URL", None)
+        return subprocess.run([str(BIN), *args], capture_output=True, text=True, cwd=tmp_path,
+                              env=env, timeout=120)
+
+    typo = tmp_path / "typo" / "hf.db"
+    for args in (("report", "ledger"), ("audit", "verify"), ("escalate-due",),
+                 ("projections", "status"), ("case", "show", "HZ-2026-000001")):
+        done = at(typo, *args)
+        assert (done.returncode, done.stderr.strip()) == (1, (
+            f"error: cannot reach the store: no store at {typo} (HAZARDFLOW_SQLITE_PATH); "
+            "`hazardflow users add` or `hazardflow demo` makes one")), args
+    assert not (tmp_path / "typo").exists()
+    new = tmp_path / "new" / "hf.db"  # the first account makes a new store
+    assert at(new, "users", "add", "li", "--role", "admin", "--unit", "YS").returncode == 0
+    assert at(new, "report", "ledger").returncode == 0
 
 
 def test_a_sqlite_path_on_a_file_that_is_not_a_database_is_named_in_one_line(run, tmp_path):
@@ -92,6 +124,12 @@ def test_demo_builds_a_store_and_shows_a_case(run, tmp_path):
     out = run("demo", "--cases", "60", "--seed", "7").stdout
     assert "60 cases" in out and "history (times in China local time)" in out
     assert (tmp_path / "cli.db").exists()
+    # the measures fit the hazard (every case's said flying wires were removed)
+    ledger = json.loads(run("report", "ledger", "--format", "json").stdout)["rows"]
+    measures = {(row["category"], row["measures"]) for row in ledger if row["measures"]}
+    assert ("flying_wire_charging", "已拆除飞线并引导至集中充电点") in measures
+    assert {c for c, m in measures if m == "已拆除飞线并引导至集中充电点"} == {
+        "flying_wire_charging"}
     again = run("demo", "--cases", "60", ok=False)
     assert again.returncode == 2 and "already holds" in again.stderr
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
@@ -25,6 +26,7 @@ from tests.projections.helpers import run_hazardflow
 
 @pytest.fixture
 def run(tmp_path, monkeypatch, capsys) -> Iterator:  # type: ignore[no-untyped-def]
+    sqlite3.connect(tmp_path / "cli.db").close()  # an empty store, as in tests/cli/test_cli
     monkeypatch.setenv("HAZARDFLOW_SQLITE_PATH", str(tmp_path / "cli.db"))
     monkeypatch.delenv("HAZARDFLOW_DATABASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -543,8 +545,10 @@ def test_a_redrawing_moves_the_places_a_file_lists_or_none(run, tmp_path):
         f"error: nothing moved: 5 line(s) of {bad} refused (listed above)"]
     assert run("places", "show", "P1").stdout.startswith("P1: rental_house, grid YS-C01-G01")
     good = tmp_path / "redrawn.csv"  # as Excel saves it: with a byte order mark
-    good.write_text("\ufeffplace_id,grid,kind\nP1,YS-C01-G02,\nP2,YS-C01-G02,enterprise\n"
-                    "P3,YS-C01-G01,\n", encoding="utf-8")
+    # as Excel saves it: a byte order mark, CRLF, and a row with every field empty (,,)
+    good.write_text("\ufeffplace_id,grid,kind\r\nP1,YS-C01-G02,\r\n,,\r\n"
+                    "P2,YS-C01-G02,enterprise\r\nP3,YS-C01-G01,\r\n ,, \r\n",
+                    encoding="utf-8")
     moved = run("places", "move-many", str(good), "--reason", "网格调整", "--token", admin)
     assert moved.stdout.strip() == (
         "moved 2 place(s) and their open cases; 1 already where redrawn.csv puts them")
@@ -558,6 +562,13 @@ def test_a_redrawing_moves_the_places_a_file_lists_or_none(run, tmp_path):
                 ok=False),
             f"{headless}: the header line must name place_id and grid (and may name kind); "
             "missing grid, place_id")
+    for odd, told in (("place_id,grid,grid\nP1,YS-C01-G01,YS-C01-G03\n",
+                       "the header line names grid twice"),
+                      ("place_id,grid\nP1,YS-C01-G01,YS-C01-G03\n",
+                       "line 2 has more fields than the header line names")):
+        headless.write_text(odd, encoding="utf-8")
+        refused(run("places", "move-many", str(headless), "--reason", "x", "--token", admin,
+                    ok=False), f"{headless}: {told}")
     refused(run("places", "move-many", str(good), "--reason", "x", "--token", worker,
                 ok=False),
             "only an admin moves a place, not a grid_worker")

@@ -186,6 +186,8 @@ def test_a_case_command_racing_a_move_of_its_place_is_decided_on_the_moved_case(
     ("P-0009", "YS-C01-G02", "网格调整", "no place P-0009 is registered"),
     ("P-0001", f.GRID, "网格调整", "place P-0001 already is a rental_house in grid YS-C01-G01"),
     ("P-0001", "YS-C01-G02", "  ", "give the reason for moving the place"),
+    # it reached `places show` raw: on a terminal, a bell and a cleared screen
+    ("P-0001", "YS-C01-G02", "\x07\x1b[2J网格调整", r"reason for moving the place .*U\+0007"),
 ])
 def test_a_move_that_changes_nothing_is_refused(cases, place_id, grid, reason, refusal):
     f.report(cases)
