@@ -205,6 +205,31 @@ def row_visible(actor: Actor, row: Mapping[str, Any]) -> bool:
     return can_see(actor, place, row.get("department"))
 
 
+def named_visible(actor: Actor, cases: Any, kind: str, value: str) -> bool:
+    """Whether the caller may see ``value`` named in a report filter (``kind`` as
+    ``projections.units`` names them): a case or place in their area, a unit they lie in or
+    that lies in their area (departments: street roles, and a department's own officers).
+    A department officer's cases lie in any street, so any territorial unit or place is
+    theirs to name. People are not checked: a person's name is not a unit of the map."""
+    if kind in ("person", "unit or person"):
+        return True
+    if kind == "case":
+        try:
+            require_visible(actor, cases.get_case(value), value)
+        except CaseNotFound:
+            return False
+        return True
+    if actor.role in DEPARTMENT_ROLES:
+        return kind != "department" or value == actor.unit
+    if kind == "place":
+        register = cases.place_register(value)
+        identity = register.identity if register is not None else None
+        return identity is None or can_see(actor, identity, None)
+    if value in _DEPARTMENTS:
+        return actor.role in STREET_ROLES
+    return within(value, actor.unit) or within(actor.unit, value)
+
+
 class CasePlaces:
     """Remembers where each case is, to check a command's scope without loading the case.
 

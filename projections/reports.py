@@ -19,7 +19,7 @@ from projections import by_names
 from projections.asof import BASES, rebuild_as_of
 from projections.report import Report
 from projections.runner import Progress, ProjectionConflict, Runner
-from projections.units import require_known
+from projections.units import Visible, require_known
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ def check(service: Any, name: str, as_of: date | None, basis: str) -> Kind:
 
 def read(service: Any, name: str, filters: Any = None, *, as_of: date | None = None,
          basis: str = "recorded", progress: Progress | None = None,
-         catch_up: bool = True) -> Report:
-    """Report ``name`` now (``as_of`` None) or as of the end of a past day on ``basis``."""
+         catch_up: bool = True, visible: Visible | None = None) -> Report:
+    """Report ``name`` now (``as_of`` None) or as of the end of a past day on ``basis``;
+    ``visible`` as ``projections.units.require_known`` takes it."""
     kind = check(service, name, as_of, basis)
     today = local_date(service.clock.now())
     if as_of is None:
@@ -71,17 +72,19 @@ def read(service: Any, name: str, filters: Any = None, *, as_of: date | None = N
             except ProjectionConflict:
                 pass  # the worker (or another reader) is applying the same events right now
         return _known(service, filters,
-                      kind.query(runner.db, filters, as_of=today, basis="current"))
+                      kind.query(runner.db, filters, as_of=today, basis="current"), visible)
     db = rebuild_as_of(service, by_names([kind.projection]), as_of, basis, progress)
     try:
-        return _known(service, filters, kind.query(db, filters, as_of=as_of, basis=basis))
+        return _known(service, filters, kind.query(db, filters, as_of=as_of, basis=basis),
+                      visible)
     finally:
         db.close()
 
 
-def _known(service: Any, filters: Any, report: Report) -> Report:
+def _known(service: Any, filters: Any, report: Report, visible: Visible | None = None
+           ) -> Report:
     """``report``, unless it is empty because a filter names a unit nobody knows (a typo):
     then that is said, rather than an empty report read as "no hazards"."""
     if not report.rows and filters is not None:
-        require_known(service, filters.units())
+        require_known(service, filters.units(), visible)
     return report

@@ -48,6 +48,7 @@ CASE_TOPICS = tuple(get_topic(cls) for cls in CASE_EVENT_TYPES)
 PAGE = 5000
 DEPARTMENTS = frozenset(d.value for d in Department)
 PEOPLE = ("person", "unit or person")  # the kinds a person may answer
+Visible = Callable[[str, str], bool]  # (kind, value): whether the caller may see it named
 
 
 @dataclass
@@ -87,25 +88,35 @@ class Known:
     def communities_of(self, grid: str) -> list[str]:
         return sorted(community for g, community in self.within if g == grid)
 
-    def like(self, kind: str, value: str) -> list[str]:
+    def like(self, kind: str, value: str, visible: Visible | None = None) -> list[str]:
         """A known name ``value`` was probably meant for: the same in other letter case
-        (ys-c01), else one a character or two away (YS-C1 for YS-C01)."""
+        (ys-c01), else one a character or two away (YS-C1 for YS-C01); with ``visible``,
+        only one the caller may see named."""
         people = self.people if kind in PEOPLE else set()
         pool = sorted(self.levels[kind] if kind in self.levels else
                       people.union(*self.levels.values()) if kind != "person" else people)
+        if visible is not None:
+            pool = [name for name in pool if visible(kind, name)]
         same = [name for name in pool if name.casefold() == value.casefold()]
         return same or difflib.get_close_matches(value, pool, n=1, cutoff=0.85)
 
 
-def require_known(service: Any, named: Named) -> None:
+def require_known(service: Any, named: Named, visible: Visible | None = None) -> None:
     """Refuse the first value in ``named`` that no account, case or event of the log names,
-    and a grid named with a community it does not lie in."""
+    and a grid named with a community it does not lie in. With ``visible`` (the HTTP API's
+    scope: ``api.scopes.named_visible``), a value the caller may not see is refused in the
+    same words as one nobody knows, and no hint names one they may not see: otherwise an
+    empty report for a place or unit elsewhere and a refusal for an unknown one told which
+    exist."""
     wanted = [(kind, value) for kind, value in named if value]
+    seen = visible or (lambda kind, value: True)
     for kind, value in wanted:
         if kind == "case":
             _require_case(service, value)
         elif kind == "place":
             _require_place(service, value)
+        if kind in ("case", "place") and not seen(kind, value):
+            _refuse_unknown(Known(), kind, value)  # as if there were none
     missing = [(kind, value) for kind, value in wanted if kind not in ("case", "place")]
     given = dict(missing)
     pairs = ([(given["grid"], given["community"])]
@@ -122,12 +133,13 @@ def require_known(service: Any, named: Named) -> None:
         return any(kind in PEOPLE for kind, _ in missing)
 
     for _ in _reading(service, known, needed):
-        missing = [(kind, value) for kind, value in missing if not known.has(kind, value)]
+        missing = [(kind, value) for kind, value in missing
+                   if not (known.has(kind, value) and seen(kind, value))]
         pairs = [pair for pair in pairs if pair not in known.within]
         if not missing and not pairs:
             return
     if missing:
-        _refuse_unknown(known, *missing[0])
+        _refuse_unknown(known, *missing[0], visible=visible)
     grid, community = pairs[0]
     places = known.communities_of(grid)
     raise DomainError(f"grid {grid} lies in community {' and '.join(places)}, not {community}")
@@ -137,24 +149,41 @@ def _require_case(service: Any, ref: str) -> None:
     try:
         service.history(ref)  # a number no case has, or an id of no case (an account's)
     except CaseNotFound:
-        raise DomainError(f"unknown case {ref!r}: no case has that number or id") from None
+        _refuse_unknown_case(ref)
+
+
+def _refuse_unknown_case(ref: str) -> None:
+    raise DomainError(f"unknown case {ref!r}: no case has that number or id") from None
 
 
 def _require_place(service: Any, place_id: str) -> None:
     if service.place_register(place_id) is None:  # registered by its first report
-        raise DomainError(f"unknown place {place_id!r}: no case was reported at it")
+        _refuse_unknown_place(place_id)
 
 
-def _refuse_unknown(known: Known, kind: str, value: str) -> None:
+def _refuse_unknown_place(place_id: str) -> None:
+    raise DomainError(f"unknown place {place_id!r}: no case was reported at it")
+
+
+def _refuse_unknown(known: Known, kind: str, value: str, visible: Visible | None = None
+                    ) -> None:
+    """Say ``value`` is unknown (of another level, or a name like a known one, where the
+    caller may see that one)."""
+    seen = visible or (lambda kind, value: True)
+    if kind == "case":
+        _refuse_unknown_case(value)
+    if kind == "place":
+        _refuse_unknown_place(value)
     if kind in known.levels:  # a unit of another level, or a person, where a unit is asked
-        other = [level for level, names in known.levels.items() if value in names]
-        if other or value in known.people:
+        other = [level for level, names in known.levels.items()
+                 if value in names and seen(level, value)]
+        if other or (value in known.people and seen("person", value)):
             what = f"a {other[0]}" if other else "a person"
             raise DomainError(f"{value!r} is {what}, not a {kind}")
     if kind == "department":
         raise DomainError(f"unknown department {value!r}; expected one of: "
                           f"{', '.join(sorted(DEPARTMENTS))}")
-    close = known.like(kind, value)
+    close = known.like(kind, value, visible)
     hint = f"; did you mean {close[0]}?" if close else ""
     if kind == "person":
         raise DomainError(f"unknown actor {value!r}: no account has that name and no one "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -29,6 +30,7 @@ from projections.report import Report
 from projections.reports import read
 from projections.risk import RiskFilter
 from projections.stats import MONTH, StatsFilter
+from projections.units import require_known
 from workflows.service import HazardCases
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -103,10 +105,22 @@ def _narrowed(actor: Actor, **wanted: Any) -> dict[str, Any]:
             for k, v in wanted.items()}
 
 
+def _read_scoped(cases: HazardCases, actor: Actor, name: str, filters: Any,
+                 **when: Any) -> Report:
+    """The report's rows inside the caller's area. A place, unit or case named in a filter
+    that lies outside it is refused in the words one nobody knows is: an empty report for
+    it, next to a refusal for an unknown one, would tell that it exists."""
+    visible = partial(scopes.named_visible, actor, cases)
+    report = _scoped(read(cases, name, filters, visible=visible, **when), actor)
+    if not report.rows and filters is not None:
+        require_known(cases, filters.units(), visible)
+    return report
+
+
 def _serve(cases: HazardCases, actor: Actor, name: str, filters: Any,
            options: ReportOptions) -> Response:
-    report = _scoped(read(cases, name, filters, as_of=options.as_of, basis=options.basis),
-                     actor)
+    report = _read_scoped(cases, actor, name, filters, as_of=options.as_of,
+                          basis=options.basis)
     body = render(report, options.format, options.lang)
     headers = {}
     if options.format != "json":
@@ -211,7 +225,7 @@ def list_cases(actor: ActorDep, cases: CasesDep,
     filters = LedgerFilter(**_narrowed(
         actor, community=community, grid=grid, category=category and category.value,
         severity=severity and severity.value, state=state, overdue=overdue))
-    rows = _scoped(read(cases, "ledger", filters), actor).dicts()
+    rows = _read_scoped(cases, actor, "ledger", filters).dicts()
     page = [{k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()}
             for row in rows[offset:offset + limit]]
     return CaseListOut(total=len(rows), limit=limit, offset=offset, items=page)

@@ -173,10 +173,13 @@ def test_over_http_a_grid_outside_the_community_named_is_a_422(cases):
                            grid="YS-C01-G01")
         assert response.status_code == 422 and "lies in community YS-C01" in response.text
         # A grid worker naming another community (their own grid is not filled in with it)
-        # and a safety officer naming another community's grid are answered empty, as before.
-        for who, params in (("grid_worker", {"community": "YS-C02"}),
-                            ("safety_officer", {"grid": "YS-C02-G01"})):
-            response = api.get("/api/ledger", who, **params)
-            assert response.status_code == 200 and response.json()["rows"] == [], (who, params)
+        # and a safety officer naming another community's grid: outside their area, so
+        # answered as units nobody knows (an empty report told that they exist).
+        for who, (key, value) in (("grid_worker", ("community", "YS-C02")),
+                                  ("safety_officer", ("grid", "YS-C02-G01"))):
+            response = api.get("/api/ledger", who, **{key: value})
+            assert (response.status_code, response.json()["detail"].split(";")[0]) == (422, (
+                f"unknown {key} {value!r}: no account holds it and no case was reported "
+                "in it")), (who, key)  # hinted at a unit of their own area, if one is near
         response = api.get("/api/accountability", "street_supervisor", unit="grid_workr")
         assert response.status_code == 422 and "did you mean grid_worker?" in response.text
