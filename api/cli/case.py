@@ -272,10 +272,12 @@ def _details(event: Any) -> str:
     parts = [event.reason] if event.reason else []
     for name in DETAIL_FIELDS:
         value = getattr(event, name, None)
-        if value not in (None, ""):
+        if value not in (None, "", event.reason):  # the tick's events give their rule as both
             parts.append(f"{name}={value}")
     if getattr(event, "party", None):
         parts.append(f"party={_party(event.party)}")
+    if moved_from := getattr(event, "moved_from", None):  # the case followed its place
+        parts.append(f"grid={event.place['grid']} (was {moved_from['grid']})")
     return "; ".join(parts)
 
 

@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -511,6 +512,9 @@ def test_an_administrator_moves_a_place_when_grids_are_redrawn(run):
                 ok=False), "no hazard case HZ-2026-000001")
     assert "HZ-2026-000001 found v3" in run("case", "act", "HZ-2026-000001", "comment",
                                             "--text", "已转本网格", "--token", other).stdout
+    shown_case = run("case", "show", "HZ-2026-000001").stdout
+    assert "move_place -> found" in shown_case and "by zhao (admin, YS)" in shown_case
+    assert "网格调整; grid=YS-C01-G02 (was YS-C01-G01)" in shown_case
     assert "HZ-2026-000002 found v1" in report(run, other, "P1", "YS-C01-G02", "YS-C01",
                                                 "--confirm-new").stdout
     shown = run("places", "show", "P1").stdout.splitlines()
@@ -572,3 +576,12 @@ def test_a_redrawing_moves_the_places_a_file_lists_or_none(run, tmp_path):
     refused(run("places", "move-many", str(good), "--reason", "x", "--token", worker,
                 ok=False),
             "only an admin moves a place, not a grid_worker")
+
+
+def test_a_history_line_names_a_rule_given_as_the_reason_once() -> None:
+    # The tick's events record their rule as the reason too: case show printed it twice.
+    from api.cli.case import _details
+
+    rule = "deadline.missed (rules v3)"
+    missed = SimpleNamespace(reason=rule, rule=rule, deadline="2026-03-09")
+    assert _details(missed) == "deadline.missed (rules v3); deadline=2026-03-09"
