@@ -18,6 +18,9 @@ _CASE_ID = "6f1c2a4e-5b7d-4c1e-9a3f-2b8d7e6c5a41"
 # escalation, and accepts it once: invariants of the aggregate (``HazardCase.
 # accept_escalation``, ``_check_accepted``) that the state x role table does not hold.
 _DECISIONS = frozenset({"record_enforcement", "order_rectification", "close"})
+# Not an action on this case: the case follows its place when an admin moves the place
+# (``POST /api/places/{place_id}/move``), so it is not offered with the case.
+_NOT_ON_THE_CASE = frozenset({"move_place"})
 
 
 def offered_triggers(state: str, role: Role, escalation_accepted: bool) -> list[str]:
@@ -25,7 +28,7 @@ def offered_triggers(state: str, role: Role, escalation_accepted: bool) -> list[
     refuse now for its escalation's acceptance. Everything that tells a caller what they may
     do next says this: the case view and a refused trigger's 403 / 409
     (``api.conflicts.named_by_number``)."""
-    allowed = lifecycle.allowed_triggers(state, role)
+    allowed = [t for t in lifecycle.allowed_triggers(state, role) if t not in _NOT_ON_THE_CASE]
     if state != "escalated":
         return allowed
     refused = {"accept_escalation"} if escalation_accepted else _DECISIONS

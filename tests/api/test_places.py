@@ -58,6 +58,8 @@ def test_an_admin_moves_a_place_and_later_reports_follow_it(api: Api) -> None:
     history = api.get("/api/cases/HZ-2026-000001/history", "grid_worker-x").json()
     assert [(e["trigger"], e["actor"]["id"], e["reason"]) for e in history][-1] == (
         "move_place", "admin", "网格调整")
+    # the admin's move_place is the place's command, not one offered on the case
+    assert api.get("/api/cases/HZ-2026-000001", "admin").json()["allowed_triggers"] == []
 
 
 def test_a_command_on_a_case_another_process_moved_is_judged_where_the_case_is_now(
