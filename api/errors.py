@@ -110,9 +110,19 @@ def _validation(_: Request, error: Exception) -> JSONResponse:
     return problem(422, "invalid-input", detail or "invalid input", errors=errors)
 
 
+_FASTAPI_UNPARSED = "There was an error parsing the body"
+
+
 def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     status = error.status_code
+    if status == 400 and error.detail == _FASTAPI_UNPARSED:
+        # FastAPI's own words for a body it could not decode (not UTF-8, nested past the
+        # parser's depth, an integer of thousands of digits): the problem type a body that
+        # is not JSON gets, so a client tells both apart from other 400s in one way
+        return problem(400, "malformed-body", "the request body could not be read: not "
+                                              "UTF-8 text, or JSON nested or sized past "
+                                              "what is read")
     kind = {404: "not-found", 405: "method-not-allowed"}.get(status, "http-error")
     headers = {**(error.headers or {}), "Allow": _allowed(request)} if status == 405 else \
         error.headers
