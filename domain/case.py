@@ -396,10 +396,13 @@ class HazardCase(Chained, Aggregate):
             **act.fields(optional_text(note, "the note")),
         )
 
-    def move_place(self, act: Act, *, grid: str, community: str, kind: str,
-                   reason: str) -> None:
+    def move_place(self, act: Act, *, grid: str, community: str, kind: str, reason: str,
+                   notice_due: date | None = None, verify_due: date | None = None,
+                   rule: str | None = None) -> None:
         """Follow the case's place into the grid (and kind) it is registered as now. Only
-        an open case moves: a closed one is a finished record of where it was worked."""
+        an open case moves: a closed one is a finished record of where it was worked. The
+        due days are the new community's officers' (``ev.PlaceMoved``), as the service
+        decided them from the rules."""
         self._check(act)
         if not self.is_open:
             raise DomainError(f"case {self.number} is closed: it keeps the place it had")
@@ -408,7 +411,8 @@ class HazardCase(Chained, Aggregate):
         if now == moved_from:
             raise DomainError(f"the place of case {self.number} already is in grid {grid}")
         self.trigger_event(ev.PlaceMoved, place={**self.place, **now}, moved_from=moved_from,
-                           **act.fields(require_text(reason, "the reason for moving")))
+                           notice_due=_iso_day(notice_due), verify_due=_iso_day(verify_due),
+                           rule=rule, **act.fields(require_text(reason, "the reason for moving")))
 
     def comment(self, act: Act, text: str) -> None:
         self._check(act)

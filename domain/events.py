@@ -311,13 +311,24 @@ class PlaceMoved(CaseEvent):
     moves with it to that grid's and community's desks. ``place`` is the whole place as
     it now is; ``moved_from`` what it was (grid, community, kind); ``reason`` the admin's.
     Closed cases keep the place their events recorded, as does everything already counted
-    in the old grid."""
+    in the old grid.
+
+    Moved to another community, a case waiting on its community's officers (a notice, a
+    re-inspection) is theirs from the move, with the time the rules give from that day:
+    ``notice_due`` or ``verify_due``, by ``rule`` (None when the community stays, or the
+    case waits on its party or a department, whose due days stay as they were).
+    """
 
     place: dict[str, str]
     moved_from: dict[str, str]
+    notice_due: str | None
+    verify_due: str | None
+    rule: str | None
 
     def evolve(self, case: Any) -> None:
         case.place = dict(self.place)
+        if self.verify_due is not None:
+            case.verify_due, case.verify_rule = self.verify_due, self.rule
 
 
 # -- what the engine records on its own (the deadline and escalation tick) ---------------

@@ -73,9 +73,13 @@ DUE_DAYS = {"notify": 3, "decide": 30}
 _JUDGED = {"VerificationOverdue": "verify", "EscalationLevelRaised": "accept"}
 PARTY = "party"
 SUBMITTED, FAILED = "submit_rectification", "submit_rectification_failed"
+# A task ended by its case's move to another community (``Accountability._moved``): no one
+# waited on acted, and the new community's task owes what it owed.
+MOVED = "move_place"
 # A party's task ended thus owes no rectification: the case was dismissed (unfounded,
-# duplicate), or the submission failed verification (the next task owes it).
-NOT_DUE = frozenset({"dismiss", FAILED})
+# duplicate), the submission failed verification, or the case moved to another community
+# (the next task owes it).
+NOT_DUE = frozenset({"dismiss", FAILED, MOVED})
 
 
 class Accountability(Projection):
@@ -133,7 +137,7 @@ class Accountability(Projection):
         page.count(ACTIONS, (actor["id"], actor["role"], actor["unit"], case["grid"],
                              case["community"], event.trigger))
         if kind == "PlaceMoved":
-            self._moved(page, case, event.place)
+            self._moved(page, case, event)
             return
         if kind in _JUDGED and case["task_kind"] == _JUDGED[kind]:
             # The tick judged the re-inspection or the acceptance late under the rules in force
@@ -168,20 +172,27 @@ class Accountability(Projection):
             page.put(TASKS, task)
         page.put(CASES, case)
 
-    @staticmethod
-    def _moved(page: Page, case: dict[str, Any], place: dict[str, str]) -> None:
-        """The open case moved with its place (grids redrawn): whoever is waited on now is
-        in the new grid and community, and so is the wait so far, since the move hands the
-        case over as it stands (a task already overdue is overdue in its new unit too)."""
-        old_community = case["community"]
+    def _moved(self, page: Page, case: dict[str, Any], event: Any) -> None:
+        """The open case moved with its place (grids redrawn). Within its community only
+        the grid changes, and the task with it. Moved to another community, a task its
+        community owed (a notice, a re-inspection, the party's rectification it watches)
+        ends with the move (``MOVED``: no time to act, no rectification owed) and the new
+        community's begins, due by the day the move recorded (the rules' time from the
+        move) or, for the party, by its deadline; a department's task only changes grid."""
+        place, old_community = event.place, case["community"]
         case["grid"], case["community"] = place["grid"], place["community"]
-        page.put(CASES, case)
         task = page.get(TASKS, case["task_id"]) if case["task_id"] else None
-        if task is not None:
-            task.update(grid=case["grid"], community=case["community"])
-            if task["waiter_unit"] == old_community:  # not a department's
-                task["waiter_unit"] = case["community"]
+        if task is not None and task["waiter_unit"] == old_community != case["community"]:
+            task.update(done_at=event.occurred_at, done_by=event.actor["id"],
+                        done_unit=event.actor["unit"], done_trigger=MOVED)
             page.put(TASKS, task)
+            case["task_id"] = case["task_kind"] = None
+            self._assign(page, case, (task["kind"], task["waiter_role"], case["community"]),
+                         event)
+        elif task is not None:
+            task.update(grid=case["grid"], community=case["community"])
+            page.put(TASKS, task)
+        page.put(CASES, case)
 
     @staticmethod
     def _assign(page: Page, case: dict[str, Any], want: tuple[str, str, str], event: Any
@@ -353,7 +364,7 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
             _count_task(units[key], role, assigned, due, done_at, done_by, trigger, late)
         if done_at is None:
             waiting_on[(role, unit)].append(late)
-        elif role != PARTY and (done_by, role, done_unit) in people:
+        elif role != PARTY and trigger != MOVED and (done_by, role, done_unit) in people:
             # The row of the unit the person acted in: one who moved to another grid or
             # community has a row for each, and each keeps its own time to act.
             people[(done_by, role, done_unit)].days.append(_days(assigned, done_at))  # type: ignore
@@ -384,7 +395,8 @@ def _count_task(t: _Tally, role: str, assigned: str, due: str | None, done_at: s
     if done_at is None:
         t.waiting += 1
         t.slow += late
-    elif done_by != SYSTEM_ACTOR.id:  # the tick escalating a major hazard: no official acted
+    elif done_by != SYSTEM_ACTOR.id and trigger != MOVED:
+        # not the tick escalating a major hazard, nor a move: no official acted
         t.days.append(_days(assigned, done_at))  # type: ignore[union-attr]
 
 

@@ -77,6 +77,10 @@ class DueIndex(Projection):
         row["submitted_day"] = _day(e.occurred_at)
         row["verify_due"] = e.verify_due
 
+    def on_PlaceMoved(self, e: Any, row: dict[str, Any]) -> None:
+        if e.verify_due is not None:  # moved to another community's inspectors: theirs anew
+            row["verify_due"] = e.verify_due
+
     def on_VerificationOverdue(self, e: Any, row: dict[str, Any]) -> None:
         row["flagged_for"] = e.submitted_at
 

@@ -276,7 +276,9 @@ class HazardCases:
             for case in behind:
                 case.move_place(Act(actor, "move_place",
                                     lifecycle.next_state(case.state, "move_place", actor.role),
-                                    now, now), reason=reason.strip(), **identity)
+                                    now, now), grid=grid, community=community,
+                                kind=identity["kind"], reason=reason.strip(),
+                                **self._new_desk_due(case, community, now))
                 touched.append(case)
             if command_id:
                 touched.append(CommandRecord.applied(actor.id, command_id, print_,
@@ -287,6 +289,21 @@ class HazardCases:
                 continue
             return PlaceMoveResult(dict(before))
         raise DomainError(f"place {place_id} kept changing while it was moved; try again")
+
+    def _new_desk_due(self, case: HazardCase, community: str, now: datetime
+                      ) -> dict[str, Any]:
+        """The due day of the new community's officers for a case moved to them while it
+        waits on its community (a notice, a re-inspection): the rules' time from the move,
+        as a case handed over (转办) gets; nothing when the community stays."""
+        if community == case.place["community"]:
+            return {}
+        if case.state == "found":
+            due, rule = self.policy.notice_due(local_date(now))
+            return {"notice_due": due, "rule": rule}
+        if case.state == "rectifying.awaiting_verification":
+            due, rule = self.policy.verification_due(local_date(now))
+            return {"verify_due": due, "rule": rule}
+        return {}
 
     def cases_behind(self, register: PlaceRegister, identity: dict[str, str]
                       ) -> list[HazardCase]:
@@ -439,8 +456,12 @@ class HazardCases:
                 # moved since the case closed: the hazard is back at the place as it now is
                 to = lifecycle.next_state(case.state, "move_place", Role.SYSTEM)
                 moved = Act(SYSTEM_ACTOR, "move_place", to, act.occurred_at, act.recorded_at)
-                case.move_place(moved, reason=f"reopened at place {case.place['id']}, moved "
-                                f"since the case closed", **register.identity)
+                now_at = register.identity
+                case.move_place(moved, grid=now_at["grid"], community=now_at["community"],
+                                kind=now_at["kind"], reason=f"reopened at place "
+                                f"{case.place['id']}, moved since the case closed",
+                                **self._new_desk_due(case, now_at["community"],
+                                                     act.occurred_at))
 
         # confirm_new only when given: a replayed reopen keeps its original fingerprint
         params = dict(reason=reason, **({"confirm_new": True} if confirm_new else {}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+from domain.values import Actor
 from projections.accountability import AccountabilityFilter
 from projections.audit import AuditFilter
 from projections.ledger import COLUMNS as LEDGER_COLUMNS
@@ -154,6 +155,33 @@ def test_an_open_case_moves_with_its_place_in_every_read_model(cases, clock):
                                    ("P-0002", "YS-C01", "YS-C01-G01", 1)]
     assert [r[4:6] for r in read(cases, "ledger", as_of=TODAY).rows] == [
         ("YS-C01", "YS-C01-G01"), ("YS-C01", "YS-C01-G01")]
+
+
+def test_a_case_moved_to_another_community_is_its_officers_with_the_rules_time(cases,
+                                                                                 clock):
+    # A found case whose notice was already late moved to another community: handed over
+    # as it stood, the new community's officer was slow (慢作为) from the moment it arrived.
+    report(cases, 1)  # found 2026-03-02: YS-C01's notice due in 3 days
+    clock.advance(days=6)  # late now, in YS-C01
+    slow = lambda unit: {r[1]: (r[6], r[7]) for r in read(
+        cases, "accountability", AccountabilityFilter(level="community")).rows}.get(unit)
+    assert slow("YS-C01") == (1, 1)
+    cases.move_place("P-0001", grid="YS-C02-G01", community="YS-C02", kind=None,
+                     reason="网格调整", actor=admin)
+    (moved,) = [e for e in cases.history(cases.resolve("HZ-2026-000001"))
+                if type(e).__name__ == "PlaceMoved"]
+    assert moved.notice_due == "2026-03-11"  # 3 working days from Sunday 03-08
+    assert (slow("YS-C01"), slow("YS-C02")) == ((0, 0), (1, 0))  # (waiting, slow)
+    clock.advance(days=4)
+    assert slow("YS-C02") == (1, 1)
+    cases.notify(cases.resolve("HZ-2026-000001"), Actor("so-c02", "safety_officer", "YS-C02"),
+                 party=landlord)
+    people = {r[2]: r[10] for r in read(cases, "accountability",
+                                         AccountabilityFilter(level="actor")).rows}
+    # the new officer's time runs from the move; the admin's move is an action, not a time
+    assert (people["so-c02"], people[admin.id]) == (4.0, None)
+    assert read(cases, "accountability", as_of=TODAY + timedelta(days=10)).rows == read(
+        cases, "accountability").rows
 
 
 def test_a_place_moved_with_no_open_case_is_graded_in_its_new_grid_from_its_next_report(

@@ -227,3 +227,22 @@ def test_a_move_sent_twice_at_once_with_one_command_id_is_recorded_once(open_ser
     register = writers[0].repository.get(place_register_id("P-0001"))
     moves = [e for e in writers[0].events.get(register.id) if type(e).__name__ == "Moved"]
     assert len(moves) == 1
+
+
+def test_a_re_inspection_moved_to_another_community_is_due_by_the_rules_from_the_move(
+        cases, clock):
+    # The tick judged the new community's inspectors slow by the day the old community's
+    # were given: the verify_due of the submission, before the case was theirs.
+    from workflows.escalation import tick
+
+    case_id = f.to_awaiting_verification(cases, 1)  # submitted Mon 2026-03-02
+    assert cases.get_case(case_id).verify_due == "2026-03-05"
+    clock.advance(days=2)  # Wed 03-04
+    cases.move_place("P-0001", grid="YS-C02-G01", community="YS-C02", kind=None,
+                     reason="网格调整", actor=f.admin)
+    assert cases.get_case(case_id).verify_due == "2026-03-09"  # 3 working days from Wed
+    clock.advance(days=3)  # Sat 03-07: past the old day, within the new one
+    early = tick(cases)
+    assert (early.candidates, early.applied.get("flag_verification_overdue", 0)) == (0, 0)
+    clock.advance(days=3)  # Tue 03-10
+    assert tick(cases).applied["flag_verification_overdue"] == 1
