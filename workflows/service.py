@@ -287,6 +287,10 @@ class HazardCases:
                 self.commit(*touched)
             except IntegrityError:  # a report or a command at the place, or a twin, landed
                 continue
+            # kept for the next command, as every command keeps what it wrote: a copy kept
+            # from before the move would only collide with it and be decided again
+            self.lent.give_back(*(a for a in touched
+                                  if isinstance(a, HazardCase | PlaceRegister) and a.is_open))
             return PlaceMoveResult(dict(before))
         raise DomainError(f"place {place_id} kept changing while it was moved; try again")
 
