@@ -16,6 +16,7 @@ from typing import Literal
 from api.scopes import STREET_ROLES, can_see, check_place, parent_unit, within
 from domain.errors import DomainError, NotPermitted, PlaceNotFound
 from domain.values import Actor, PlaceKind, Role
+from projections.units import require_known
 from workflows.records import PlaceRegister
 from workflows.service import HazardCases, PlaceMoveResult
 
@@ -113,12 +114,17 @@ def _movable(cases: HazardCases, actor: Actor, place_id: str, grid: str) -> str:
     if not within(grid, actor.unit):
         raise NotPermitted(f"grid {grid} lies outside your street {actor.unit}")
     _visible_register(cases, place_id, actor)  # a place of another street is not theirs
+    # A community nobody holds and no case was reported in has no officer to work the
+    # place's open cases, which move there with it: a typo (YS-C09 for YS-C06) would leave
+    # them on no one's desk. A new grid of a known community is a redrawing's usual case.
+    require_known(cases, (("community", community),))
     return community
 
 
 def _require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
-        raise NotPermitted(f"only an admin moves a place, not a {actor.role.value}")
+        article = "an" if actor.role.value[0] in "aeiou" else "a"  # an auditor, a leader
+        raise NotPermitted(f"only an admin moves a place, not {article} {actor.role.value}")
 
 
 def _visible_register(cases: HazardCases, place_id: str,

@@ -210,8 +210,10 @@ def named_visible(actor: Actor, cases: Any, kind: str, value: str) -> bool:
     ``projections.units`` names them): a case or place in their area, a unit they lie in or
     that lies in their area (departments: street roles, and a department's own officers).
     A department officer's cases lie in any street, so any territorial unit or place is
-    theirs to name. People are not checked: a person's name is not a unit of the map."""
-    if kind in ("person", "unit or person"):
+    theirs to name. The department codes are public (every refusal lists them). People are
+    not checked: a person's name is not a unit of the map (``unit or person``: the caller
+    asks for a name ``projections.units`` finds to be a unit as ``unit``)."""
+    if kind in ("person", "unit or person") or value in _DEPARTMENTS:
         return True
     if kind == "case":
         try:

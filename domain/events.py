@@ -319,11 +319,20 @@ class PlaceMoved(CaseEvent):
     case waits on its party or a department, whose due days stay as they were).
     """
 
+    # 2: the due days; version 1 was written by the first build that moved cases (main
+    # between 9895f0e and 786af28, 2026-12-06) with none: the old desk's days stand
+    class_version = 2
+
     place: dict[str, str]
     moved_from: dict[str, str]
     notice_due: str | None
     verify_due: str | None
     rule: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        for name in ("notice_due", "verify_due", "rule"):
+            state.setdefault(name, None)  # 786af28 wrote them still as version 1
 
     def evolve(self, case: Any) -> None:
         case.place = dict(self.place)

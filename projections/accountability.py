@@ -348,7 +348,11 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
     grids_of: dict[str, set[str]] = defaultdict(set)
     for actor_id, role, unit, grid, community, trigger, n in actions:
         grids_of[community].add(grid)
-        for key in (("street", _street(community)), ("community", community), ("grid", grid)):
+        # a place's move is the street's work (its admin's), not the grid's or community's
+        # the case left: counted there, it read as work the old grid did
+        levels = ((("street", _street(community)),) if trigger == MOVED else
+                  (("street", _street(community)), ("community", community), ("grid", grid)))
+        for key in levels:
             units[key].actions[trigger] += int(n)
         people[(actor_id, role, unit)].actions[trigger] += int(n)
         if role == "department_officer":

@@ -34,8 +34,10 @@ def grade(open_cases: int, open_major: int, open_flagged: int) -> str:
 
 class RiskGrades(Projection):
     name = "risk"
-    # 2: the changes name the case by its number; 3: a place is described by its latest report
-    version = 3
+    # 2: the changes name the case by its number; 3: a place is described by its latest
+    # report; 4: a change keeps the community and grid the place was in then (a place moved
+    # since, its open cases with it, would relabel its past)
+    version = 4
     tables = (
         Table(CASES, (("case_id", "TEXT"), ("number", "TEXT"), ("place_id", "TEXT"),
                       ("is_open", "INTEGER"), ("major", "INTEGER"), ("flagged", "INTEGER")),
@@ -47,7 +49,8 @@ class RiskGrades(Projection):
               key=("place_id",), indexes=(("community",),)),
         Table(CHANGES, (("seq", "BIGINT"), ("place_id", "TEXT"), ("changed_at", "TEXT"),
                         ("from_grade", "TEXT"), ("to_grade", "TEXT"), ("case_id", "TEXT"),
-                        ("number", "TEXT"), ("trigger_name", "TEXT")),
+                        ("number", "TEXT"), ("trigger_name", "TEXT"), ("community", "TEXT"),
+                        ("grid", "TEXT")),
               key=("seq",), kind="append", indexes=(("place_id",),)),
     )
 
@@ -132,7 +135,8 @@ class RiskGrades(Projection):
             page.append(CHANGES, {"seq": page.seq, "place_id": place_id,
                                   "changed_at": event.occurred_at, "from_grade": place["grade"],
                                   "to_grade": new, "case_id": case["case_id"],
-                                  "number": case["number"], "trigger_name": event.trigger})
+                                  "number": case["number"], "trigger_name": event.trigger,
+                                  "community": place["community"], "grid": place["grid"]})
             place["grade"], place["since"] = new, event.occurred_at
         page.put(PLACES, place)
 
@@ -216,10 +220,13 @@ def query(db: Db, filters: RiskFilter | None = None, *, as_of: date,
                     for c, v in sorted(counts.items())]
             columns = COMMUNITY_COLUMNS
         elif f.view == "changes":
+            # where the place was when its grade changed, as the ledger keeps a case's past
+            clause, params = where(("c.community = ?", f.community), ("p.grade = ?", f.grade),
+                                   ("c.place_id = ?", f.place))
             rows = [(local_day(at), pid, name, community, grid, old, new, number, trigger)
                     for at, pid, name, community, grid, old, new, number, trigger
                     in tx.execute(
-                        "SELECT c.changed_at, c.place_id, p.place_name, p.community, p.grid, "
+                        "SELECT c.changed_at, c.place_id, p.place_name, c.community, c.grid, "
                         "c.from_grade, c.to_grade, c.number, c.trigger_name "
                         "FROM risk_changes c JOIN risk_places p ON p.place_id = c.place_id "
                         f"WHERE {clause} ORDER BY c.place_id, c.changed_at, c.seq", params)]

@@ -109,13 +109,13 @@ def require_known(service: Any, named: Named, visible: Visible | None = None) ->
     empty report for a place or unit elsewhere and a refusal for an unknown one told which
     exist."""
     wanted = [(kind, value) for kind, value in named if value]
-    seen = visible or (lambda kind, value: True)
+    seen = _seen_by(visible)
     for kind, value in wanted:
         if kind == "case":
             _require_case(service, value)
         elif kind == "place":
             _require_place(service, value)
-        if kind in ("case", "place") and not seen(kind, value):
+        if kind in ("case", "place") and not seen(kind, value, None):
             _refuse_unknown(Known(), kind, value)  # as if there were none
     missing = [(kind, value) for kind, value in wanted if kind not in ("case", "place")]
     given = dict(missing)
@@ -134,7 +134,7 @@ def require_known(service: Any, named: Named, visible: Visible | None = None) ->
 
     for _ in _reading(service, known, needed):
         missing = [(kind, value) for kind, value in missing
-                   if not (known.has(kind, value) and seen(kind, value))]
+                   if not (known.has(kind, value) and seen(kind, value, known))]
         pairs = [pair for pair in pairs if pair not in known.within]
         if not missing and not pairs:
             return
@@ -165,25 +165,42 @@ def _refuse_unknown_place(place_id: str) -> None:
     raise DomainError(f"unknown place {place_id!r}: no case was reported at it")
 
 
+Seen = Callable[[str, str, "Known | None"], bool]
+
+
+def _seen_by(visible: Visible | None) -> Seen:
+    """``visible``, asked of a name that may be a unit or a person as what ``known`` finds
+    it to be: a unit is one of the map, which the caller may not see named elsewhere."""
+    def seen(kind: str, value: str, known: Known | None) -> bool:
+        if visible is None:
+            return True
+        if kind == "unit or person" and known is not None and any(
+                value in names for names in known.levels.values()):
+            return visible("unit", value)
+        return visible(kind, value)
+
+    return seen
+
+
 def _refuse_unknown(known: Known, kind: str, value: str, visible: Visible | None = None
                     ) -> None:
     """Say ``value`` is unknown (of another level, or a name like a known one, where the
     caller may see that one)."""
-    seen = visible or (lambda kind, value: True)
+    seen = _seen_by(visible)
     if kind == "case":
         _refuse_unknown_case(value)
     if kind == "place":
         _refuse_unknown_place(value)
     if kind in known.levels:  # a unit of another level, or a person, where a unit is asked
         other = [level for level, names in known.levels.items()
-                 if value in names and seen(level, value)]
-        if other or (value in known.people and seen("person", value)):
+                 if value in names and seen(level, value, known)]
+        if other or (value in known.people and seen("person", value, known)):
             what = f"a {other[0]}" if other else "a person"
             raise DomainError(f"{value!r} is {what}, not a {kind}")
     if kind == "department":
         raise DomainError(f"unknown department {value!r}; expected one of: "
                           f"{', '.join(sorted(DEPARTMENTS))}")
-    close = known.like(kind, value, visible)
+    close = known.like(kind, value, lambda kind, name: seen(kind, name, known))
     hint = f"; did you mean {close[0]}?" if close else ""
     if kind == "person":
         raise DomainError(f"unknown actor {value!r}: no account has that name and no one "

@@ -249,7 +249,8 @@ class HazardCases:
         records ``PlaceMoved`` by ``actor``, in the same transaction as the register), so
         the new grid's desks have them; returns the identity it had. Closed cases keep the
         place their events recorded. A place already moved whose open cases are not
-        (moved before cases followed their place) has only those cases moved. With
+        (moved before cases followed their place) has those cases moved, and the move
+        recorded on the register again. With
         ``command_id``, a repeat returns what the first returned and appends nothing."""
         if not reason.strip():
             raise DomainError("give the reason for moving the place")
@@ -262,17 +263,19 @@ class HazardCases:
                 return PlaceMoveResult(dict(done["before"]), replayed=True)
             register, before = self.place_to_move(place_id)
             identity = {"grid": grid, "community": community, "kind": kind or before["kind"]}
-            now = self.clock.now()
             behind = self.cases_behind(register, identity)
+            now = self.clock.now()  # after reading the cases: not before their last action
             if identity == before and not behind:
                 # this command's twin may have moved it since the look-up above
                 if command_id and (done := self._recorded(actor.id, command_id, print_)):
                     return PlaceMoveResult(dict(done["before"]), replayed=True)
                 raise DomainError(f"place {place_id} already is {_told(identity)}")
-            touched: list[Aggregate] = []
-            if identity != before:
-                register.move(identity, actor.id, reason.strip(), now)
-                touched.append(register)
+            # The register records every move, also one that only brings cases left behind
+            # (its identity unchanged): its next version is what makes the place and its
+            # cases move together. Without it, a move read "already there" before another
+            # admin's move landed and then moved the cases alone, away from their place.
+            register.move(identity, actor.id, reason.strip(), now)
+            touched: list[Aggregate] = [register]
             for case in behind:
                 case.move_place(Act(actor, "move_place",
                                     lifecycle.next_state(case.state, "move_place", actor.role),

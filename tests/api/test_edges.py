@@ -153,6 +153,27 @@ def test_a_filter_outside_the_callers_area_is_answered_as_an_unknown_one(
     assert api.get("/api/risk", "street_supervisor", **filters).status_code == 200
 
 
+def test_an_accountability_unit_outside_the_callers_area_is_answered_as_an_unknown_one(
+        api: Api) -> None:
+    # Without a level the unit may be a person's name: it answered an empty report for a
+    # unit elsewhere, and its "did you mean" named units elsewhere (API QA helper).
+    api.cases.report(f.safety_officer, place=replace(f.place(3), grid="YS-C02-G03",
+                                                      community="YS-C02"),
+                     category="gas_safety", severity="general", description="燃气")
+    for who, hidden, twin in (("grid_worker", "YS-C02", "YS-C97"),
+                              ("grid_worker", "YS-C02-G03", "YS-C02-G97"),
+                              ("safety_officer", "YS-C02-G03", "YS-C01-G97")):
+        answers = [api.get("/api/accountability", who, unit=unit) for unit in (hidden, twin)]
+        assert [a.status_code for a in answers] == [422, 422], who
+        assert answers[0].json()["detail"].replace(hidden, "X") == (
+            answers[1].json()["detail"].replace(twin, "X"))
+    near = api.get("/api/accountability", "safety_officer", unit="YS-C02-G93").json()
+    assert "YS-C02-G03" not in near["detail"]  # no hint at a grid of another community
+    # department codes are public: a department named by anyone is no secret to keep
+    fire = api.get("/api/accountability", "grid_worker", level="department", unit="fire")
+    assert fire.status_code == 200, fire.text
+
+
 def test_open311_unknown_service_code_is_named_as_a_service(api: Api) -> None:
     key = api.tokens["grid_worker"]
     for response in (

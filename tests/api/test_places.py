@@ -96,6 +96,10 @@ def test_a_command_on_a_case_another_process_moved_is_judged_where_the_case_is_n
     ("admin", {"grid": "YS-C01-G02"}, 422, None),
     ("admin", {**TO_G02, "moved_by": "someone-else"}, 422, None),  # the actor is the token's
     ("admin", {**TO_G02, "kind": "castle"}, 422, None),
+    # a community nobody holds: its open cases would be on no one's desk
+    ("admin", {**TO_G02, "grid": "YS-C09-G77"}, 422, "unknown community 'YS-C09': no account "
+                                                      "holds it and no case was reported in it"),
+    ("auditor", TO_G02, 403, "only an admin moves a place, not an auditor"),
 ])
 def test_a_refused_move_appends_nothing(api: Api, who: str, body: dict, status: int,
                                         detail: str | None) -> None:

@@ -97,6 +97,30 @@ def test_an_escalation_level_raised_written_before_due_existed_reads_with_none(c
         assert decode(note).level_due == "2026-03-16"
 
 
+def test_a_place_moved_written_by_the_first_build_that_moved_cases_reads_with_none(
+        cases, clock):
+    # The first build that moved cases (9895f0e) wrote PlaceMoved without due days, the
+    # next (786af28) with them but still as version 1: `case show` and the tick failed on
+    # both with "'PlaceMoved' object has no attribute 'verify_due'" (QA helper's store).
+    from tests.factories import admin, report
+
+    report(cases, 1)
+    clock.advance(days=1)
+    cases.move_place("P-0001", grid="YS-C02-G01", community="YS-C02", kind=None,
+                     reason="网格调整", actor=admin)
+    (note,) = [n for n in _notifications(cases) if n.topic.endswith(":PlaceMoved")]
+    fields = orjson.loads(note.state)
+    assert fields.pop("class_version") == 2 and fields["notice_due"] == "2026-03-06"
+    with_days = replace(note, state=orjson.dumps(fields))  # 786af28
+    without = replace(note, state=orjson.dumps(
+        {k: v for k, v in fields.items() if k not in ("notice_due", "verify_due", "rule")}))
+    for decode in (_decoder(cases), cases.app.mapper.to_domain_event):
+        assert decode(with_days).notice_due == decode(note).notice_due == "2026-03-06"
+        old = decode(without)
+        assert (old.notice_due, old.verify_due, old.rule) == (None, None, None)
+        assert old.place == decode(note).place
+
+
 @pytest.mark.parametrize("kind, added, rule", [
     ("Reported", {"notice_due": "2026-03-05"}, "rule"),
     ("EscalationAccepted", {"decide_due": "2026-04-01"}, "rule"),

@@ -139,6 +139,8 @@ def test_an_open_case_moves_with_its_place_in_every_read_model(cases, clock):
         ("HZ-2026-000001", "YS-C02", "YS-C02-G01"), ("HZ-2026-000002", "YS-C01", "YS-C01-G01")]
     assert [r["number"] for r in ledger_rows(cases, grid="YS-C02-G01")] == ["HZ-2026-000001"]
     units = {(r[0], r[1]): r for r in read(cases, "accountability").rows if r[2] is None}
+    # the admin's move is the street's work, not the old grid's or community's
+    assert [key for key, r in units.items() if "move_place" in r[5]] == [("street", "YS")]
     # (waiting for an official, waiting for the party) per unit
     assert {key: (r[6], r[8]) for key, r in units.items() if key[0] != "street"} == {
         ("community", "YS-C01"): (1, 0), ("grid", "YS-C01-G01"): (1, 0),
@@ -146,6 +148,14 @@ def test_an_open_case_moves_with_its_place_in_every_read_model(cases, clock):
     cases.start_rectification(moving, safety_officer)
     cases.submit_rectification(moving, safety_officer, measures="已整改")
     cases.verify(moving, inspector, passed=True)
+    # a grade change is shown where the place was then (it showed the place's grid now)
+    changes = [(r[1], r[3], r[4], r[6]) for r in read(cases, "risk",
+                                                       RiskFilter(view="changes")).rows]
+    assert changes[:2] == [("P-0001", "YS-C01", "YS-C01-G01", "yellow"),
+                           ("P-0001", "YS-C02", "YS-C02-G01", "green")]
+    assert [r[1] for r in read(cases, "risk", RiskFilter(view="changes",
+                                                         community="YS-C01")).rows] == [
+        "P-0001", "P-0002"]
     stats = {(r[1], r[2]): r[3:7] for r in read(cases, "stats").rows}
     # found and notified where it was then, rectified on time where it is now
     assert stats == {("YS-C01", "flying_wire_charging"): (2, 1, 0, 0),
