@@ -73,6 +73,30 @@ def decode_state(mapper: Any, state: bytes) -> dict[str, Any]:
     return mapper.transcoder.decode(state)
 
 
+# The stored timestamp, read without decoding the event (the witness and ``verify`` read it
+# for every row of the log). Inside a JSON string a quote is escaped, so no text passes.
+_TIMESTAMP = re.compile(rb'"timestamp":\{"_type_":"datetime_iso","_data_":"([^"\\]+)"\}')
+
+
+def recorded_at_of(mapper: Any, state: bytes, fields: dict[str, Any] | None = None) -> str:
+    """When the event in ``state`` was recorded, as the witness keeps it (``iso``), or ""
+    for a row that holds no readable time. ``fields``: the row already decoded."""
+    if fields is None and not mapper.cipher and not mapper.compressor:
+        found = _TIMESTAMP.search(state)
+        if found is not None:
+            try:
+                return iso(datetime.fromisoformat(found.group(1).decode()))
+            except ValueError:
+                pass  # decoded below, as the witness does
+    if fields is None:
+        try:
+            fields = decode_state(mapper, state)
+        except Exception:  # noqa: BLE001 - an undecodable row has no time
+            return ""
+    recorded = fields.get("timestamp")
+    return iso(recorded) if isinstance(recorded, datetime) else ""
+
+
 def evidence_hashes(fields: dict[str, Any]) -> list[str]:
     """The evidence file hashes an event references (``evidence`` lists of references),
     each once: one upload may name the same file twice (the index is keyed by hash and
@@ -180,8 +204,7 @@ class ChainWitness:
             digest = state_digest(n.state)
             head = link(head, n.id, n.originator_id, n.originator_version, n.topic, digest)
             fields = self._fields(n.state)
-            recorded = fields.get("timestamp")
-            recorded_at = iso(recorded) if isinstance(recorded, datetime) else ""
+            recorded_at = recorded_at_of(self._mapper, n.state, fields)
             witness.append((n.id, str(n.originator_id), n.originator_version, n.topic, digest,
                             recorded_at, head))
             evidence.extend((sha, n.id, str(n.originator_id)) for sha in evidence_hashes(fields))

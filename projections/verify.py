@@ -34,6 +34,7 @@ from projections.chain import (
     Digest,
     WitnessRow,
     decode_state,
+    recorded_at_of,
     evidence_hashes,
     link,
     state_digest,
@@ -240,6 +241,12 @@ class Verifier:
             report.problems.append(Problem(
                 "witness", "the witnessed chain head differs from the one recomputed here",
                 n.id, oid, version))
+        elif w.recorded_at != (recorded := recorded_at_of(self._mapper, n.state)):
+            # not in the head, but what a day's digest is cut by: edited, it would leave the
+            # day's later events out of the digest published for it
+            report.problems.append(Problem(
+                "witness", f"the witness says this event was recorded at {w.recorded_at!r}, "
+                f"the event itself {recorded!r}", n.id, oid, version))
 
     def _missing(self, w: WitnessRow, report: Report) -> None:
         now_at = self._log_position(w.originator_id, w.originator_version)

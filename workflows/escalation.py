@@ -49,6 +49,10 @@ class TickReport:
     applied: Counter[str] = field(default_factory=Counter)
     replayed: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # Candidates with nothing due once loaded: a concurrent tick acted on them between the
+    # index's answer and the load, or the index was behind the case (it is only an index).
+    # Said, so that every candidate is accounted for in the summary an operator reads.
+    settled: int = 0
 
     def summary(self) -> str:
         def part(counter: Counter[str]) -> str:
@@ -56,7 +60,8 @@ class TickReport:
 
         return (f"{self.candidates} candidates; applied: {part(self.applied)}; "
                 f"already done by another tick: {part(self.replayed)}; "
-                f"no longer due: {part(self.skipped)}")
+                f"no longer due: {part(self.skipped)}; "
+                f"nothing due once loaded: {self.settled} case(s)")
 
 
 class EscalationTick:
@@ -91,6 +96,7 @@ class EscalationTick:
             due = [d for d in due_actions(case, self.service.policy, now)
                    if d.command_id not in tried]
             if not due:
+                report.settled += not tried  # nothing at all for this candidate
                 return
             for action in due:
                 tried.add(action.command_id)

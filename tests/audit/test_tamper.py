@@ -144,3 +144,17 @@ def test_the_witness_table_rewritten_alone_is_caught(record: Record):
         tx.execute("UPDATE audit_chain SET head = ? WHERE notification_id = 3", ("f" * 64,))
     _result, first = _first(record)
     assert (first.kind, first.notification_id) == ("witness", 3)
+
+
+def test_a_witness_time_moved_to_cut_a_days_digest_short_is_caught(record: Record):
+    # The witness's recorded_at is not in the chain head, but a day's digest is cut by it:
+    # moved into the future from #3 on, `audit digest` for the day ended at #2, leaving
+    # the day's later events out of what was published, and verify still said OK.
+    from projections.db import store_db
+
+    with store_db(record.cases).transaction() as tx:
+        tx.execute("UPDATE audit_chain SET recorded_at = ? WHERE notification_id >= 3",
+                   ("2099-01-01T00:00:00.000000+00:00",))
+    _result, first = _first(record)
+    assert (first.kind, first.notification_id) == ("witness", 3)
+    assert "the witness says this event was recorded at '2099-01-01" in first.detail

@@ -466,3 +466,29 @@ def test_an_escalation_climbs_by_the_due_day_it_recorded(cases, clock, within):
     at(clock, "2026-03-10")
     tick(cases)
     assert kinds(cases, case_id).count("EscalationLevelRaised") == 2
+
+
+def test_every_candidate_is_accounted_for_in_the_summary(cases, clock):
+    # Two ticks at once: a candidate the other tick escalated between the index's answer
+    # and the load was counted nowhere ("202 candidates; applied 101; already done 45; no
+    # longer due: none"): an operator reading cron's mail would think cases were dropped.
+    from workflows.deadlines import Horizons
+
+    for n in (1, 2):
+        f.to_notified(cases, n)
+    at(clock, "2026-03-10")
+    index = StoreDueIndex(cases)
+    index.refresh()
+    found = index.candidates(Horizons.of(cases.policy, clock.now()))
+    assert len(found) == 2 and tick(cases).applied["escalate_overdue"] == 2  # the other tick
+
+    class AsAnsweredBefore:
+        def refresh(self) -> None:
+            pass
+
+        def candidates(self, horizons):  # type: ignore[no-untyped-def]
+            return found
+
+    report = EscalationTick(cases, AsAnsweredBefore()).run()
+    assert (report.candidates, report.settled, sum(report.applied.values())) == (2, 2, 0)
+    assert report.summary().endswith("; nothing due once loaded: 2 case(s)")
