@@ -206,6 +206,12 @@ class Page:
         self.case_id = ""  # its case's id, as text (the key of by-case tables)
         self.case_ids: list[str] = []  # the case ids of the page's events, for prefetch
 
+    def written_by_key(self, dialect: str) -> list[Table]:
+        """The SQLite keyed tables this page writes by key (an upsert, which needs the key's
+        unique index) rather than at rowids it made itself."""
+        return [spec for name, spec in self._tables.items()
+                if spec.by_rowid(dialect) and self._rows[name].rowids is None]
+
     # -- reading --------------------------------------------------------------------------
 
     def get(self, table: str, key: Any) -> dict[str, Any] | None:

@@ -153,6 +153,10 @@ class Runner:
         with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
             stored = self._stored(tx)
+            if any(p.name not in stored or stored[p.name][1] != p.version
+                   for p in self._by_name):
+                self._hold_off_writers(tx)
+                stored = self._stored(tx)
             for p in self._by_name:
                 if p.name not in stored:
                     self._create(tx, p)
@@ -194,6 +198,7 @@ class Runner:
                   if t.index_names(dialect)]
         if not wanted:
             return
+        self._hold_off_writers(tx)  # an index waits for the table's writers, which may wait
         if dialect == "sqlite":
             found = tx.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         else:
@@ -230,10 +235,22 @@ class Runner:
         """Empty the projections' tables and apply every event from the first."""
         with self.db.schema_writer() as tx:
             tx.execute(TRACKING_DDL)
+            self._hold_off_writers(tx)
             for p in self._by_name:
                 self._reset(tx, p)
         self._ready = True
         return self.catch_up(progress)
+
+    def _hold_off_writers(self, tx: Tx) -> None:
+        """Before dropping, re-creating or indexing tables (PostgreSQL): wait for the pages
+        being written to commit, and keep new ones from starting until this transaction ends.
+        A page's first statement moves its tracking row, so a writer held here holds no
+        read-model table yet; without this, a worker's page holding one projection's tables
+        while waiting for its next tracking row, and a rebuild holding that row while
+        waiting to drop those tables, deadlocked (the worker retried; QA helper, 5 times).
+        The writer then finds its position moved: ProjectionConflict, and its next round."""
+        if self.db.dialect == "postgres":
+            tx.execute("LOCK TABLE projection_tracking IN SHARE ROW EXCLUSIVE MODE")
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply the events recorded since each projection's position; the count read."""
@@ -304,6 +321,7 @@ class Runner:
                     page = self._pages[p.name] = Page(p.tables, fresh=p.name in self._fresh,
                                                       dialect=self.db.dialect)
                     self._fresh.discard(p.name)
+                self._require_key_indexes(tx, p.name, page)
                 page.tx = tx
                 page.case_ids = [case_id for _, case_id, _ in mine]
                 p.prefetch([e for _, _, e in mine], page)
@@ -316,6 +334,19 @@ class Runner:
         for p in self.projections:
             positions[p.name] = self._moved[p.name] = max(positions[p.name], last)
         return len(events)
+
+    def _require_key_indexes(self, tx: Tx, name: str, page: Page) -> None:
+        """SQLite: the tables this page writes by key still have their key index. Another
+        process's rebuild drops and re-creates them without it (made after its last page);
+        when it did so between this runner's look at the position and this page, from 0
+        back to 0 (a reset right after a reset), the tracking row cannot tell, and the
+        upsert failed ("ON CONFLICT clause does not match any ... UNIQUE constraint")."""
+        if self.db.dialect != "sqlite":
+            return  # PostgreSQL's keyed tables carry their primary key from the start
+        if any(not _has_unique_key(tx, t.name) for t in page.written_by_key("sqlite")):
+            raise ProjectionConflict(
+                f"projection {name} was rebuilt by another process while catching up; "
+                "run catch-up again")
 
     @staticmethod
     def _advance(tx: Tx, name: str, position: int, last: int) -> None:
