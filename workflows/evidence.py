@@ -25,7 +25,7 @@ from typing import BinaryIO
 from uuid import UUID
 
 from domain.errors import CaseNotFound, DomainError
-from domain.values import Actor, Evidence
+from domain.values import Actor, Evidence, optional_text
 from workflows import lifecycle
 
 CHUNK = 1 << 16
@@ -114,6 +114,13 @@ class BlobStore:
             target = self.path(digest)
             if target.exists():
                 os.unlink(tmp)
+                if self.check(digest).status != "ok":
+                    # never overwritten (that would hide the replacement), and a new
+                    # reference to it would point at a file nobody can be served
+                    raise EvidenceRejected(
+                        f"{name}: the stored copy of this file was altered or removed on "
+                        "disk (`hazardflow audit verify` names it); it is kept as found, "
+                        "so this upload is not recorded")
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmp, 0o444)
@@ -190,7 +197,12 @@ def attach(cases, blobs: BlobStore, ref: UUID | str, actor: Actor,  # type: igno
     """
     case = cases.get_case(ref)
     lifecycle.next_state(case.state, "attach_evidence", actor.role)
-    evidence = [blobs.put(stream, name) for name, stream in files]
+    optional_text(note, "the note")  # refused before any byte is stored, as the case would
+    evidence: list[Evidence] = []
+    for name, stream in files:
+        stored = blobs.put(stream, name)
+        if all(e.sha256 != stored.sha256 for e in evidence):  # one file given twice: once
+            evidence.append(stored)
     result = cases.attach_evidence(case.id, actor, evidence=evidence, note=note,
                                    command_id=command_id, expected_version=expected_version)
     return result, evidence

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from domain.errors import IllegalTransition
+from domain.errors import DomainError, IllegalTransition
 from tests.audit.conftest import JPEG, PDF, PNG
 from tests.factories import auditor, fire_officer, grid_worker, inspector, report, to_escalated
 from workflows.evidence import BlobStore, EvidenceNotFound, EvidenceRejected, attach, sniff
@@ -57,13 +57,18 @@ def test_a_file_over_the_limit_is_refused_without_a_trace(tmp_path):
 
 
 def test_an_existing_file_is_never_overwritten(blobs: BlobStore):
-    # Overwriting would quietly repair a replaced file and hide it from audit verify.
+    # Overwriting would quietly repair a replaced file and hide it from audit verify. The
+    # upload is refused: it reported success before, and the new reference pointed at a
+    # file GET /api/evidence refuses (404 "no longer matches its hash").
     ref = blobs.put(io.BytesIO(PNG), "a.png")
     path = blobs.path(ref.sha256)
     path.chmod(0o644)
     path.write_bytes(b"replaced")
-    blobs.put(io.BytesIO(PNG), "a.png")
+    with pytest.raises(EvidenceRejected, match="a.png: the stored copy of this file was "
+                                               "altered or removed on disk"):
+        blobs.put(io.BytesIO(PNG), "a.png")
     assert blobs.check(ref.sha256).status == "replaced"
+    assert not [p for p in blobs.root.rglob(".upload-*")]  # its temporary copy is gone
 
 
 def test_an_unknown_or_malformed_hash_is_not_found(blobs: BlobStore):
@@ -97,3 +102,17 @@ def test_who_may_attach_is_checked_before_any_file_is_stored(cases, blobs):
     escalated = to_escalated(cases, 2)
     attach(cases, blobs, escalated, fire_officer, [("seal.jpg", io.BytesIO(JPEG))])
     attach(cases, blobs, case_id, grid_worker, [("a.jpg", io.BytesIO(JPEG))])
+
+
+def test_one_file_given_twice_is_referenced_once_and_a_bad_note_stores_nothing(cases, blobs):
+    case_id = report(cases)
+    _result, refs = attach(cases, blobs, case_id, inspector,
+                           [("a.jpg", io.BytesIO(JPEG)), ("again.jpg", io.BytesIO(JPEG))])
+    assert [r.name for r in refs] == ["a.jpg"]
+    assert cases.history(case_id)[-1].evidence == [refs[0].as_dict()]
+    with pytest.raises(DomainError, match="U\\+001B"):
+        attach(cases, blobs, case_id, inspector, [("n.pdf", io.BytesIO(PDF))],
+               note="看\x1b[2J这里")
+    assert blobs.check(blobs.put(io.BytesIO(PNG), "x.png").sha256).status == "ok"
+    stored = {p.name for p in blobs.root.rglob("*") if p.is_file()}
+    assert len(stored) == 2  # the JPEG and the PNG: the refused note's PDF was never stored
