@@ -47,8 +47,8 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -276,6 +276,10 @@ class AccountabilityFilter:
     level: str | None = None
     unit: str | None = None
     street: str | None = None
+    # Who held which role and unit on the day read (``projections.holders``; filled in by
+    # ``projections.reports.read``): a person's row counts cases waiting on its role and
+    # unit only while they hold it. None: every row counts them (no accounts read).
+    holders: Mapping[str, tuple[str, str] | None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.level and self.level not in LEVELS:
@@ -373,6 +377,9 @@ def query(db: Db, filters: AccountabilityFilter | None = None, *, as_of: date,
             # community has a row for each, and each keeps its own time to act.
             people[(done_by, role, done_unit)].days.append(_days(assigned, done_at))  # type: ignore
     for (actor_id, role, unit), tally in people.items():
+        if f.holders is not None and actor_id in f.holders and (
+                f.holders[actor_id] != (role, unit)):
+            continue  # moved away or revoked: what waits there now is not theirs (zero)
         slows = waiting_on.get((role, unit), [])
         tally.waiting, tally.slow = len(slows), sum(slows)
         if role == "safety_officer":

@@ -9,14 +9,15 @@ end of that day into memory and queries that. The CLI and the HTTP API both call
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from domain.errors import DomainError
-from domain.timeutil import local_date
+from domain.timeutil import end_of_local_day, local_date
 from projections import by_names
 from projections.asof import BASES, rebuild_as_of
+from projections.holders import account_holders
 from projections.report import Report
 from projections.runner import Progress, ProjectionConflict, Runner
 from projections.units import Visible, require_known
@@ -63,6 +64,10 @@ def read(service: Any, name: str, filters: Any = None, *, as_of: date | None = N
     ``visible`` as ``projections.units.require_known`` takes it."""
     kind = check(service, name, as_of, basis)
     today = local_date(service.clock.now())
+    if name == "accountability":
+        # a person's waiting and slow cases are their unit's only while they hold it
+        until = None if as_of is None else end_of_local_day(as_of)
+        filters = replace(filters or kind.filters(), holders=account_holders(service, until))
     if as_of is None:
         runner = Runner(service, by_names([kind.projection]))
         runner.setup()

@@ -194,6 +194,34 @@ def test_a_case_moved_to_another_community_is_its_officers_with_the_rules_time(c
         cases, "accountability").rows
 
 
+def test_a_person_moved_away_or_revoked_is_not_waited_on_in_the_old_unit(cases, clock):
+    # A safety officer moved to YS-C02 (users change) kept a YS-C01 row saying the cases
+    # waiting there, reported after they left included, were waiting on them, overdue ones
+    # as slow action (慢作为) against their name (QA helper, from the case histories).
+    from api.accounts import Accounts
+
+    accounts = Accounts(cases)
+    for name in ("so-stay", "so-moved", "so-revoked"):
+        accounts.add(name, "safety_officer", "YS-C01")
+    first = report(cases, 1)
+    for name in ("so-stay", "so-moved", "so-revoked"):
+        cases.comment(first, Actor(name, "safety_officer", "YS-C01"), text="已知悉")
+    clock.advance(days=1)
+    accounts.change("so-moved", unit="YS-C02")
+    accounts.revoke("so-revoked")
+    report(cases, 2)
+    clock.advance(days=5)  # both notices late now
+
+    def waiting(**when) -> dict[str, tuple[int, int]]:  # type: ignore[no-untyped-def]
+        rows = read(cases, "accountability", AccountabilityFilter(level="actor"), **when).rows
+        return {r[2]: (r[6], r[7]) for r in rows if r[3] == "safety_officer"}
+
+    assert waiting() == {"so-stay": (2, 2), "so-moved": (0, 0), "so-revoked": (0, 0)}
+    # as of the day before the change, all three held YS-C01
+    assert waiting(as_of=TODAY) == {name: (1, 0) for name in ("so-stay", "so-moved",
+                                                                 "so-revoked")}
+
+
 def test_a_place_moved_with_no_open_case_is_graded_in_its_new_grid_from_its_next_report(
         cases):
     report(cases, 1)

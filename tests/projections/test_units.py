@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 
 from api.accounts import Account, Accounts
 from domain.errors import DomainError
+from projections import holders
 from projections.accountability import AccountabilityFilter
 from projections.audit import AuditFilter
 from projections.escalations import EscalationsFilter
@@ -30,6 +31,9 @@ DAY1 = START.date()
 
 def test_the_account_topics_are_the_account_classes():
     assert ACCOUNT_TOPICS == (get_topic(Account.Registered), get_topic(Account.Changed))
+    assert (holders.REGISTERED, holders.CHANGED, holders.REVOKED, holders.REISSUED) == tuple(
+        get_topic(c) for c in (Account.Registered, Account.Changed, Account.Revoked,
+                               Account.Reissued))
 
 
 @pytest.mark.parametrize("name, filters, message", [
