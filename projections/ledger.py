@@ -38,7 +38,9 @@ RECTIFYING = ("notified", "rectifying.in_progress")
 
 class Ledger(Projection):
     name = "ledger"
-    version = 2  # 2: a failed verification clears the rectified date
+    # 2: a failed verification clears the rectified date; 3: a department's closing as
+    # rectified is the rectified date when no submission gave one
+    version = 3
     tables = (
         Table(T, (
             ("case_id", "TEXT"), ("number", "TEXT"), ("found_at", "TEXT"),
@@ -123,8 +125,14 @@ class Ledger(Projection):
     def on_CaseClosed(self, e: Any, row: dict[str, Any]) -> None:
         row["closed_at"] = e.occurred_at
         row["closing_reason"] = e.closing_reason
+        if e.closing_reason == "rectified" and row["rectified_at"] is None:
+            # closed as rectified by the department with no submission on record (a major
+            # hazard escalated at once): the statistics count it rectified that day too
+            row["rectified_at"] = e.occurred_at
 
-    on_CaseDismissed = on_CaseClosed
+    def on_CaseDismissed(self, e: Any, row: dict[str, Any]) -> None:
+        row["closed_at"] = e.occurred_at
+        row["closing_reason"] = e.closing_reason
 
     def on_PlaceMoved(self, e: Any, row: dict[str, Any]) -> None:
         # the open case is listed where its place now is (grids redrawn)

@@ -48,6 +48,15 @@ def test_ledger_row_follows_a_case_to_closing(cases, clock):
     assert (row["days_open"], row["overdue"]) == (2, False)
 
 
+def test_a_case_the_department_closes_as_rectified_has_a_rectified_date(cases, clock):
+    # The statistics counted it rectified on that day; the ledger's 整改完成日期 was empty.
+    case_id = to_escalated(cases, 1)  # refused, accepted by the fire department
+    clock.advance(days=3)
+    cases.close(case_id, fire_officer, closing_reason="rectified")
+    (row,) = ledger_rows(cases)
+    assert (row["closing_reason"], row["rectified_date"]) == ("rectified", date(2026, 3, 5))
+
+
 def test_ledger_overdue_and_days_open_are_relative_to_the_day_read(cases, clock):
     to_notified(cases, 1)  # deadline 2026-03-09
     report(cases, 2)
