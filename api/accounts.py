@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
-from api.scopes import check_unit, parent_unit
+from api.scopes import check_unit, lineage
 from domain.errors import DomainError
 from domain.values import SYSTEM_ACTOR, Actor, Role, parse_enum, require_text
 from workflows.service import HazardCases
@@ -210,23 +210,13 @@ class Accounts:
         """Refuse a unit (or the community or street it lies in) that accounts hold written
         otherwise in letter case: units are matched exactly, so a grid worker added in
         ys-c01-g01 where YS-C01 has its officers filed cases no officer could see."""
-        held: set[str] = set()
-        for known in self._units_held():
-            while True:
-                held.add(known)
-                if parent_unit(known) == known:
-                    break
-                known = parent_unit(known)
-        mine = unit
-        while True:
+        held = {above for known in self._units_held() for above in lineage(known)}
+        for mine in lineage(unit):
             variant = next((u for u in sorted(held)
                             if u != mine and u.casefold() == mine.casefold()), None)
             if variant is not None:
                 raise DomainError(f"{mine!r} is written {variant!r} by the accounts that hold "
                                   f"it: units are matched exactly, so write {variant!r}")
-            if parent_unit(mine) == mine:
-                return
-            mine = parent_unit(mine)
 
     def _units_held(self) -> set[str]:
         """Every unit an account was registered in or changed to (revoked ones too)."""

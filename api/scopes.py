@@ -56,6 +56,12 @@ def street_of(unit: str) -> str:
     return unit.split(SEPARATOR, 1)[0]
 
 
+def lineage(unit: str) -> list[str]:
+    """``YS-C01-G01`` -> ``[YS-C01-G01, YS-C01, YS]``: the unit and every unit it lies in."""
+    parts = unit.split(SEPARATOR)
+    return [SEPARATOR.join(parts[:depth]) for depth in range(len(parts), 0, -1)]
+
+
 def within(unit: str, area: str) -> bool:
     """Whether ``unit`` is ``area`` or nested inside it."""
     return unit == area or unit.startswith(area + SEPARATOR)

@@ -34,13 +34,14 @@ from eventsourcing.utils import get_topic
 from domain.errors import CaseNotFound, DomainError
 from domain.events import CASE_EVENT_TYPES, PlaceMoved, Reported
 from domain.values import SYSTEM_ACTOR, Department
+from projections import holders
 from projections.decoding import event_decoder
 from projections.eventlog import row_reader
 from projections.report import Named
 
-# api.accounts' event classes, by topic: the read models do not import the API. A test
-# checks these against the classes.
-ACCOUNT_TOPICS = ("api.accounts:Account.Registered", "api.accounts:Account.Changed")
+# api.accounts' event classes that give an account its unit, by topic (the read models do
+# not import the API; ``projections.holders`` names them, and a test checks them).
+ACCOUNT_TOPICS = (holders.REGISTERED, holders.CHANGED)
 REPORTED_TOPIC = get_topic(Reported)
 # Events that put a case in a grid: its report, and its place's move (grids redrawn).
 PLACE_TOPICS = (REPORTED_TOPIC, get_topic(PlaceMoved))
