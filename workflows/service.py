@@ -250,13 +250,13 @@ class HazardCases:
         the new grid's desks have them; returns the identity it had. Closed cases keep the
         place their events recorded. A place already moved whose open cases are not
         (moved before cases followed their place) has those cases moved, and the move
-        recorded on the register again. With
-        ``command_id``, a repeat returns what the first returned and appends nothing."""
+        recorded on the register again. With ``command_id``, a repeat returns what the
+        first returned and appends nothing."""
         if not reason.strip():
             raise DomainError("give the reason for moving the place")
-        reason = require_text(reason, "the reason for moving the place")  # no control chars
+        reason = require_text(reason, "the reason for moving the place")  # trimmed, no controls
         params = {"place_id": place_id, "grid": grid, "community": community, "kind": kind,
-                  "reason": reason.strip()}
+                  "reason": reason}
         print_ = fingerprint("move_place", params) if command_id else ""
         for _ in range(self.MAX_ATTEMPTS):
             if command_id and (done := self._recorded(actor.id, command_id, print_)) is not None:
@@ -274,13 +274,13 @@ class HazardCases:
             # (its identity unchanged): its next version is what makes the place and its
             # cases move together. Without it, a move read "already there" before another
             # admin's move landed and then moved the cases alone, away from their place.
-            register.move(identity, actor.id, reason.strip(), now)
+            register.move(identity, actor.id, reason, now)
             touched: list[Aggregate] = [register]
             for case in behind:
                 case.move_place(Act(actor, "move_place",
                                     lifecycle.next_state(case.state, "move_place", actor.role),
                                     now, now), grid=grid, community=community,
-                                kind=identity["kind"], reason=reason.strip(),
+                                kind=identity["kind"], reason=reason,
                                 **self._new_desk_due(case, community, now))
                 touched.append(case)
             if command_id:
@@ -313,7 +313,7 @@ class HazardCases:
         return {}
 
     def cases_behind(self, register: PlaceRegister, identity: dict[str, str]
-                      ) -> list[HazardCase]:
+                     ) -> list[HazardCase]:
         """The place's open cases that are not yet where ``identity`` puts the place."""
         cases = (self.get_case(UUID(case_id)) for case_id in register.open_cases)
         return [case for case in cases if _identity(case.place) != identity]
