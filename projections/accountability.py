@@ -407,7 +407,8 @@ def _count_task(t: _Tally, role: str, assigned: str, due: str | None, done_at: s
         t.waiting += 1
         t.slow += late
     elif done_by != SYSTEM_ACTOR.id and trigger != MOVED:
-        # not the tick escalating a major hazard, nor a move: no official acted
+        # (left out: a task the tick ended, escalating a major hazard, or a move ended: no
+        # official acted, so no time to act)
         t.days.append(_days(assigned, done_at))  # type: ignore[union-attr]
 
 
