@@ -214,9 +214,9 @@ def row_visible(actor: Actor, row: Mapping[str, Any]) -> bool:
 def named_visible(actor: Actor, cases: Any, kind: str, value: str) -> bool:
     """Whether the caller may see ``value`` named in a report filter (``kind`` as
     ``projections.units`` names them): a case or place in their area, a unit they lie in or
-    that lies in their area (departments: street roles, and a department's own officers).
-    A department officer's cases lie in any street, so any territorial unit or place is
-    theirs to name. The department codes are public (every refusal lists them). People are
+    that lies in their area. A department officer's cases lie in any street, so any
+    territorial unit or place is theirs to name. The department codes are public (every
+    refusal lists them). People are
     not checked: a person's name is not a unit of the map (``unit or person``: the caller
     asks for a name ``projections.units`` finds to be a unit as ``unit``)."""
     if kind in ("person", "unit or person") or value in _DEPARTMENTS:
@@ -228,13 +228,11 @@ def named_visible(actor: Actor, cases: Any, kind: str, value: str) -> bool:
             return False
         return True
     if actor.role in DEPARTMENT_ROLES:
-        return kind != "department" or value == actor.unit
+        return kind != "department"  # a department code was answered above
     if kind == "place":
         register = cases.place_register(value)
         identity = register.identity if register is not None else None
         return identity is None or can_see(actor, identity, None)
-    if value in _DEPARTMENTS:
-        return actor.role in STREET_ROLES
     return within(value, actor.unit) or within(actor.unit, value)
 
 

@@ -111,9 +111,10 @@ def _read_scoped(cases: HazardCases, actor: Actor, name: str, filters: Any,
     that lies outside it is refused in the words one nobody knows is: an empty report for
     it, next to a refusal for an unknown one, would tell that it exists."""
     visible = partial(scopes.named_visible, actor, cases)
-    report = _scoped(read(cases, name, filters, visible=visible, **when), actor)
-    if not report.rows and filters is not None:
-        require_known(cases, filters.units(), visible)
+    whole = read(cases, name, filters, visible=visible, **when)  # checked there when empty
+    report = _scoped(whole, actor)
+    if whole.rows and not report.rows and filters is not None:
+        require_known(cases, filters.units(), visible)  # every row lay outside their area
     return report
 
 
